@@ -1,0 +1,67 @@
+//! `fsecheck.toml`: given by `--config`, else the nearest one from the current folder upward.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// The catalog directory, relative to the config file.
+    pub catalog: Option<PathBuf>,
+    /// Default `--fail-on`.
+    pub fail_on: Option<String>,
+    /// Default `--format`.
+    pub format: Option<String>,
+    /// Default `--jobs`.
+    pub jobs: Option<usize>,
+}
+
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// The catalog path made absolute against the config file's folder.
+    pub fn catalog(&self) -> Option<PathBuf> {
+        let c = self.config.catalog.as_ref()?;
+        match (&self.path, c.is_absolute()) {
+            (Some(p), false) => Some(p.parent().unwrap_or(Path::new(".")).join(c)),
+            _ => Some(c.clone()),
+        }
+    }
+}
+
+pub fn load(explicit: Option<&Path>) -> Result<Loaded, String> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => find_upward(),
+    };
+    let Some(path) = path else {
+        return Ok(Loaded {
+            config: Config::default(),
+            path: None,
+        });
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+    let config: Config =
+        toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))?;
+    Ok(Loaded {
+        config,
+        path: Some(path),
+    })
+}
+
+fn find_upward() -> Option<PathBuf> {
+    let mut dir = std::env::current_dir().ok()?;
+    loop {
+        let candidate = dir.join("fsecheck.toml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}

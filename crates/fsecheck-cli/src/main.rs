@@ -1,0 +1,286 @@
+//! `fsecheck`: check Italian FSE 2.0 CDA documents the way the Gateway FSE 2.0 does, offline.
+
+mod catalog_info;
+mod config;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fsecheck_catalog::Catalog;
+use fsecheck_engine::{collect_inputs, run_ordered, Engine, EngineOptions, Input, WalkOptions};
+use fsecheck_report::human::HumanSink;
+use fsecheck_report::{FailOn, JsonSink, JsonlSink, Sink, Summary};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "fsecheck",
+    version,
+    about = "Check FSE 2.0 CDA documents like the Gateway FSE 2.0, offline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check documents and folders (recursively).
+    Check(CheckArgs),
+    /// Inspect the catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Provenance, document types, schematron files and the versions written inside them.
+    Info {
+        #[arg(long, value_name = "DIR")]
+        catalog: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Files and folders to check.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The it-fse-catalogs checkout (else FSECHECK_CATALOG, else `catalog` in fsecheck.toml).
+    #[arg(long, value_name = "DIR")]
+    catalog: Option<PathBuf>,
+    /// Apply this schematron file to every document instead of the catalog's choice.
+    #[arg(long, value_name = "FILE")]
+    schematron: Option<PathBuf>,
+    /// Format written to standard output: human, json, jsonl.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// Also write FORMAT to FILE (repeatable), e.g. --output jsonl=report.jsonl.
+    #[arg(long = "output", value_name = "FORMAT=FILE")]
+    outputs: Vec<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOnArg>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Also check hidden files and folders (names starting with '.') found while walking.
+    #[arg(long)]
+    hidden: bool,
+    /// Largest file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    max_size: u64,
+    /// Config file (else the nearest fsecheck.toml upward).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Human output: only documents with warnings or errors, and the summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// No colours in human output (NO_COLOR is honoured too).
+    #[arg(long)]
+    no_color: bool,
+}
+
+/// A usage or configuration error: exit code 2.
+struct UsageError(String);
+
+impl<T: std::fmt::Display> From<T> for UsageError {
+    fn from(e: T) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Catalog {
+            command:
+                CatalogCommand::Info {
+                    catalog,
+                    config,
+                    json,
+                },
+        } => open_catalog(catalog.as_deref(), config.as_deref())
+            .and_then(|c| catalog_info::print(&c, json).map_err(UsageError::from))
+            .map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open_catalog(
+    flag: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+) -> Result<Catalog, UsageError> {
+    let loaded = config::load(config)?;
+    let (dir, _) = fsecheck_catalog::discover(flag, loaded.catalog().as_deref())?;
+    Ok(Catalog::open(&dir)?)
+}
+
+fn make_sink(
+    format: &str,
+    out: Box<dyn Write>,
+    color: bool,
+    quiet: bool,
+    meta: &serde_json::Value,
+) -> Result<Box<dyn Sink>, UsageError> {
+    Ok(match format {
+        "human" => Box::new(HumanSink::new(out, color, quiet)),
+        "json" => Box::new(JsonSink::new(out, meta.clone())),
+        "jsonl" => Box::new(JsonlSink::new(out)),
+        other => {
+            return Err(UsageError(format!(
+                "unknown format '{other}' (this build supports: human, json, jsonl)"
+            )))
+        }
+    })
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
+    let started = Instant::now();
+    let loaded = config::load(args.config.as_deref())?;
+    let (catalog_dir, _) =
+        fsecheck_catalog::discover(args.catalog.as_deref(), loaded.catalog().as_deref())?;
+    let catalog = Arc::new(Catalog::open(&catalog_dir)?);
+    if let Some(s) = &args.schematron {
+        if !s.is_file() {
+            return Err(UsageError(format!(
+                "--schematron {}: no such file",
+                s.display()
+            )));
+        }
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => match loaded.config.fail_on.as_deref() {
+            None | Some("error") => FailOn::Error,
+            Some("warning") => FailOn::Warning,
+            Some("never") => FailOn::Never,
+            Some(x) => {
+                return Err(UsageError(format!(
+                    "config: fail-on '{x}' is not error, warning or never"
+                )))
+            }
+        },
+    };
+    let jobs = args
+        .jobs
+        .or(loaded.config.jobs)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(UsageError("--jobs must be at least 1".into()));
+    }
+    let stdout_format = args
+        .format
+        .clone()
+        .or(loaded.config.format.clone())
+        .unwrap_or_else(|| "human".into());
+    let color = !args.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let meta = serde_json::json!({
+        "tool": "fsecheck",
+        "version": env!("CARGO_PKG_VERSION"),
+        "catalog": {
+            "path": catalog.root.to_string_lossy(),
+            "commit": catalog.provenance.commit,
+            "last_sync": catalog.provenance.last_sync,
+            "fingerprint": catalog.provenance.fingerprint,
+        },
+    });
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    sinks.push(make_sink(
+        &stdout_format,
+        Box::new(std::io::BufWriter::new(std::io::stdout())),
+        color,
+        args.quiet,
+        &meta,
+    )?);
+    let mut wants_source = stdout_format == "human";
+    for spec in &args.outputs {
+        let (format, file) = spec
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
+        let f =
+            std::fs::File::create(file).map_err(|e| UsageError(format!("--output {file}: {e}")))?;
+        wants_source |= format == "human";
+        sinks.push(make_sink(
+            format,
+            Box::new(std::io::BufWriter::new(f)),
+            false,
+            args.quiet,
+            &meta,
+        )?);
+    }
+    let engine = Engine::new(
+        Some(catalog),
+        EngineOptions {
+            limits: fsecheck_xml::Limits {
+                max_bytes: args.max_size,
+                ..Default::default()
+            },
+            schematron_override: args.schematron.clone(),
+            keep_source: wants_source,
+        },
+    );
+    let inputs = collect_inputs(
+        &args.paths,
+        WalkOptions {
+            hidden: args.hidden,
+            ..Default::default()
+        },
+    );
+    let mut summary = Summary::default();
+    let mut io_error: Option<std::io::Error> = None;
+    let check = |i: &Input| engine.check_input(i);
+    run_ordered(&inputs, jobs, &check, |mut report| {
+        summary.add(&report);
+        for s in sinks.iter_mut() {
+            if let Err(e) = s.record(&report) {
+                io_error.get_or_insert(e);
+            }
+        }
+        report.source = None;
+    });
+    summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    for s in sinks.iter_mut() {
+        if let Err(e) = s.finish(&summary) {
+            io_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = io_error {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing the report failed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    Ok(if fail_on.fails(&summary) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

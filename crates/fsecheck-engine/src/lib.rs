@@ -1,0 +1,17 @@
+//! The pipeline every input goes through, and the runner that checks many inputs in parallel and
+//! hands their reports on in path order, each as soon as it and all before it are done.
+//!
+//! ```text
+//! input → sniff → [pdf] → xml (decode, prescan, parse) → cda header → catalog selection
+//!       → xsd / schematron (same tree) → terminology → engine map → verdicts → sinks
+//! ```
+
+pub mod input;
+pub mod pipeline;
+pub mod runner;
+pub mod sniff;
+
+pub use input::{collect_inputs, Input, WalkOptions};
+pub use pipeline::{Engine, EngineOptions};
+pub use runner::{run_ordered, CheckFn};
+pub use sniff::{sniff, Sniffed};

@@ -1,0 +1,342 @@
+//! One document's way through the stages. One read, one decode, one parse; every stage works on
+//! the same tree; findings from all stages are kept (a failing stage does not hide later ones,
+//! unless the input cannot be parsed at all).
+
+use crate::input::Input;
+use crate::sniff::{sniff, Sniffed};
+use fsecheck_catalog::Catalog;
+use fsecheck_cda::{header, DocType, Header};
+use fsecheck_core::{Finding, Stage};
+use fsecheck_report::{CdaSummary, DocumentReport, GatewayContext, GatewayVerdict, Kind};
+use fsecheck_xml::{Limits, LineIndex};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub limits: Limits,
+    /// Apply this schematron to every document instead of the catalog's choice.
+    pub schematron_override: Option<PathBuf>,
+    /// Keep the checked text in the report (for source snippets in human output).
+    pub keep_source: bool,
+}
+
+/// Everything shared by all workers: catalog and options. `Send + Sync`.
+pub struct Engine {
+    pub catalog: Option<Arc<Catalog>>,
+    pub options: EngineOptions,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+impl Engine {
+    pub fn new(catalog: Option<Arc<Catalog>>, options: EngineOptions) -> Self {
+        Engine { catalog, options }
+    }
+
+    /// Check one input; never panics on bad input (the runner isolates bugs).
+    pub fn check_input(&self, input: &Input) -> DocumentReport {
+        match input {
+            Input::Problem { path, finding } => {
+                let mut r = DocumentReport::new(path.to_string_lossy(), Kind::Other);
+                let mut f = finding.clone();
+                f.location.path = r.path.clone();
+                r.findings.push(f);
+                r.finish();
+                r
+            }
+            Input::File(path) => self.check_file(path),
+        }
+    }
+
+    pub fn check_file(&self, path: &Path) -> DocumentReport {
+        let display = path.to_string_lossy().into_owned();
+        let started = Instant::now();
+        let mut report = DocumentReport::new(display.clone(), Kind::Other);
+        let bytes = match read_limited(path, self.options.limits.max_bytes) {
+            Ok(ReadResult::All(b)) => b,
+            Ok(ReadResult::TooLarge { head, size }) => {
+                report.kind = sniff(&head).kind();
+                report.size = size;
+                report.findings.push(fsecheck_xml::size_finding(
+                    size,
+                    self.options.limits.max_bytes,
+                ));
+                return self.finish(report);
+            }
+            Err(e) => {
+                let id = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    "input/permission-denied"
+                } else {
+                    "input/unreadable"
+                };
+                report.findings.push(
+                    Finding::error(id, Stage::Input, format!("cannot read the file: {e}"))
+                        .with_hint("The file vanished, is not readable, or is not a regular file."),
+                );
+                return self.finish(report);
+            }
+        };
+        report.size = bytes.len() as u64;
+        report.timing_ms.insert("read".into(), ms(started));
+        self.check_bytes(&bytes, report)
+    }
+
+    /// Check already-read bytes (a file, or a part extracted from a container).
+    pub fn check_bytes(&self, bytes: &[u8], mut report: DocumentReport) -> DocumentReport {
+        let sniffed = sniff(&bytes[..bytes.len().min(1024)]);
+        report.kind = sniffed.kind();
+        match sniffed {
+            Sniffed::Xml => self.check_xml(bytes, &mut report),
+            Sniffed::Pdf => report.findings.push(
+                Finding::info(
+                    "pdf/not-checked",
+                    Stage::Pdf,
+                    "PDF recognised; PDF container and signature checks are not enabled in this build",
+                )
+                .with_hint("The embedded CDA and the PAdES signatures are not checked yet."),
+            ),
+            Sniffed::Http => report.findings.push(
+                Finding::info(
+                    "http/not-checked",
+                    Stage::Metadata,
+                    "HTTP request file recognised; request checks are not enabled in this build",
+                ),
+            ),
+            Sniffed::Other => {
+                let f = if bytes.is_empty() {
+                    Finding::error("input/empty", Stage::Input, "the file is empty")
+                        .with_detail("gateway_type", "/msg/empty-file")
+                } else {
+                    Finding::error(
+                        "input/unsupported-format",
+                        Stage::Input,
+                        format!(
+                            "not a PDF, an XML document or an HTTP request file (starts with {})",
+                            describe_head(bytes)
+                        ),
+                    )
+                    .with_hint("fsecheck recognises files by content: %PDF-, XML markup, or a request line.")
+                };
+                report.findings.push(f);
+            }
+        }
+        self.finish(report)
+    }
+
+    fn finish(&self, mut report: DocumentReport) -> DocumentReport {
+        for f in &mut report.findings {
+            if f.location.path.is_empty() {
+                f.location.path = report.path.clone();
+            }
+        }
+        report.finish();
+        report.gateway =
+            GatewayVerdict::compute(&report.findings, GatewayContext { kind: report.kind });
+        report
+    }
+
+    fn check_xml(&self, bytes: &[u8], report: &mut DocumentReport) {
+        let t = Instant::now();
+        let prepared = fsecheck_xml::prepare(bytes, &self.options.limits);
+        report.timing_ms.insert("decode".into(), ms(t));
+        report.findings.extend(prepared.findings);
+        let Some(text) = prepared.text else { return };
+        let t = Instant::now();
+        let doc = match fsecheck_xml::parse(&text, &self.options.limits) {
+            Ok(d) => d,
+            Err(f) => {
+                report.findings.push(*f);
+                self.attach_source(report, text);
+                return;
+            }
+        };
+        report.timing_ms.insert("parse".into(), ms(t));
+        let t = Instant::now();
+        let head = header(&doc);
+        report.timing_ms.insert("header".into(), ms(t));
+        match head {
+            Err(f) => report.findings.push(*f),
+            Ok(h) => self.cda_stages(&doc, &h, report),
+        }
+        let index = LineIndex::new(&text);
+        for f in &mut report.findings {
+            if let (Some(span), None) = (f.location.span, f.location.line) {
+                let (l, c) = index.line_col(&text, span.start);
+                f.location.line = Some(l);
+                f.location.column = Some(c);
+            }
+        }
+        drop(doc);
+        self.attach_source(report, text);
+    }
+
+    fn attach_source(&self, report: &mut DocumentReport, text: String) {
+        if self.options.keep_source {
+            report.source = Some(Arc::from(text));
+        }
+    }
+
+    fn cda_stages(&self, doc: &roxmltree::Document<'_>, h: &Header, report: &mut DocumentReport) {
+        let root_el = doc.root_element();
+        let root_span = root_el.range().start;
+        report.cda = Some(CdaSummary {
+            code: h.code.as_ref().and_then(|c| c.code.clone()),
+            code_system: h.code.as_ref().and_then(|c| c.code_system.clone()),
+            template_root: h.first_template_root.clone(),
+            type_id_extension: h.type_id.as_ref().and_then(|t| t.extension.clone()),
+            title: h.title.clone(),
+        });
+        let template_root = h.first_template_root.as_deref();
+        report.doc_type = template_root
+            .and_then(DocType::by_root)
+            .map(|d| d.key.to_string());
+        if template_root.is_none() {
+            report.findings.push(
+                Finding::error(
+                    "cda/missing-template-id",
+                    Stage::Cda,
+                    "no templateId/@root in the document: the gateway cannot choose a schematron",
+                )
+                .with_hint("The gateway fails with HTTP 500 when it finds no templateId root.")
+                .with_span(root_span, root_span + 1),
+            );
+        }
+        let type_ext = h.type_id.as_ref().and_then(|t| t.extension.as_deref());
+        if type_ext.is_none() {
+            report.findings.push(
+                Finding::error(
+                    "cda/missing-type-id",
+                    Stage::Cda,
+                    "no typeId/@extension: the gateway cannot choose a schema set",
+                )
+                .with_hint("The gateway fails with HTTP 500 when typeId/@extension is missing.")
+                .with_span(root_span, root_span + 1),
+            );
+        }
+        if let Some(over) = &self.options.schematron_override {
+            report.schematron = over.file_name().map(|n| n.to_string_lossy().into_owned());
+        }
+        let Some(catalog) = &self.catalog else { return };
+        if let Some(ext) = type_ext {
+            match catalog.schema_set(ext) {
+                Some(set) => report.schema_set = Some(set.type_id_extension.clone()),
+                None => report.findings.push(
+                    Finding::error(
+                        "xsd/schema-not-found",
+                        Stage::Xsd,
+                        format!("Schema with version {ext} not found on database."),
+                    )
+                    .with_hint("The catalog has no CDA schema set for this typeId/@extension.")
+                    .with_source("catalog schema/"),
+                ),
+            }
+        }
+        if self.options.schematron_override.is_none() {
+            if let Some(root) = template_root {
+                match catalog.select_schematron(root, None) {
+                    Some(e) => report.schematron = Some(e.name.clone()),
+                    None => report.findings.push(
+                        Finding::error(
+                            "sch/not-found",
+                            Stage::Schematron,
+                            Catalog::schematron_not_found_message(root, None),
+                        )
+                        .with_hint(
+                            "The first templateId/@root of the document is not a document type \
+                             the gateway knows; it answers 422 /msg/semantic.",
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+enum ReadResult {
+    All(Vec<u8>),
+    TooLarge { head: Vec<u8>, size: u64 },
+}
+
+fn read_limited(path: &Path, max: u64) -> std::io::Result<ReadResult> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > max {
+        let mut head = vec![0u8; 1024];
+        let n = (&file).read(&mut head)?;
+        head.truncate(n);
+        return Ok(ReadResult::TooLarge {
+            head,
+            size: meta.len(),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Guard against files growing while read.
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(ReadResult::TooLarge {
+            size: bytes.len() as u64,
+            head: bytes[..1024.min(bytes.len())].to_vec(),
+        });
+    }
+    Ok(ReadResult::All(bytes))
+}
+
+fn describe_head(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(8)];
+    if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("\"{}\"", String::from_utf8_lossy(head))
+    } else {
+        let hex: Vec<String> = head.iter().map(|b| format!("{b:02X}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::new(None, EngineOptions::default())
+    }
+
+    fn check(bytes: &[u8]) -> DocumentReport {
+        engine().check_bytes(bytes, DocumentReport::new("t", Kind::Other))
+    }
+
+    #[test]
+    fn unsupported_and_empty() {
+        let r = check(b"\x89PNG\r\n\x1a\n");
+        assert_eq!(r.findings[0].id, "input/unsupported-format");
+        assert!(r.findings[0].message.contains("89 50 4E 47"));
+        assert_eq!(r.gateway.unwrap().status, 415);
+        assert_eq!(check(b"").findings[0].id, "input/empty");
+    }
+
+    #[test]
+    fn xml_errors_get_line_and_col_from_spans() {
+        let r = check(b"<ClinicalDocument xmlns='urn:hl7-org:v3'>\n<typeId extension='X'/></ClinicalDocument>");
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == "cda/missing-template-id")
+            .unwrap();
+        assert_eq!((f.location.line, f.location.column), (Some(1), Some(1)));
+        assert_eq!(r.gateway.unwrap().status, 500);
+    }
+
+    #[test]
+    fn pdf_gets_one_info_finding() {
+        let r = check(b"%PDF-1.7\n%...");
+        assert_eq!(r.kind, Kind::Pdf);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].id, "pdf/not-checked");
+    }
+}
