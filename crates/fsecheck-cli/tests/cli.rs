@@ -1,0 +1,385 @@
+//! End-to-end tests of `fsecheck check` and `fsecheck catalog info`.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::Path;
+
+fn os<S: AsRef<OsStr> + ?Sized>(s: &S) -> &OsStr {
+    s.as_ref()
+}
+
+/// Every non-hidden file under `dir`, as the CLI would print it.
+fn files_under(dir: &Path, hidden: bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !hidden && name.starts_with('.') {
+                continue;
+            }
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_gives_one_valid_record_per_file_and_exit_1() {
+    let corpus = shared().join("corpus");
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("jsonl"),
+        corpus.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    let schema = RecordSchema::load();
+    let mut paths = Vec::new();
+    for r in &recs {
+        schema.check(r);
+        paths.push(r["path"].as_str().unwrap().to_string());
+    }
+    let expected = files_under(&corpus, false);
+    let got: BTreeSet<String> = paths.iter().cloned().collect();
+    assert_eq!(got.len(), paths.len(), "a path was reported twice");
+    assert_eq!(got, expected);
+    // Output order is the sorted path order.
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    // Kinds by content: the 8 official PDFs, the 16 request files.
+    let count = |k: &str| recs.iter().filter(|r| r["kind"] == k).count();
+    assert_eq!(count("pdf"), 8);
+    assert_eq!(count("http"), 16);
+    // The official examples select their schematron by templateId.
+    let ldo = recs
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("examples/LDO.xml"))
+        .unwrap();
+    assert_eq!(ldo["doc_type"], "LDO");
+    assert_eq!(ldo["schematron"], "schematronFSE_LDO_v5.5.sch");
+    assert_eq!(ldo["schema_set"], "POCD_MT000040UV02");
+
+    // --hidden takes dot-files too.
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("jsonl"),
+        os("--hidden"),
+        corpus.as_os_str(),
+    ]);
+    let got: BTreeSet<String> = records(&out.stdout)
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, files_under(&corpus, true));
+}
+
+#[test]
+fn every_format_reports_every_input_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = shared().join("corpus/examples");
+    let jsonl = dir.path().join("r.jsonl");
+    let json = dir.path().join("r.json");
+    let human = dir.path().join("r.txt");
+    let missing = dir.path().join("missing.xml");
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--output"),
+        os(&format!("jsonl={}", jsonl.display())),
+        os("--output"),
+        os(&format!("json={}", json.display())),
+        os("--output"),
+        os(&format!("human={}", human.display())),
+        os("--jobs"),
+        os("2"),
+        examples.as_os_str(),
+        missing.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "missing file is an error");
+    let mut expected = files_under(&examples, false);
+    expected.insert(missing.to_string_lossy().into_owned());
+    let from_jsonl: Vec<String> = records(&std::fs::read(&jsonl).unwrap())
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(from_jsonl.len(), expected.len());
+    assert_eq!(
+        from_jsonl.iter().cloned().collect::<BTreeSet<_>>(),
+        expected
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let from_json: Vec<String> = doc["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(from_json, from_jsonl);
+    assert_eq!(doc["summary"]["documents"], expected.len());
+    let text = std::fs::read_to_string(&human).unwrap();
+    for p in &expected {
+        assert_eq!(
+            text.matches(&format!(" {p}  ")).count(),
+            1,
+            "{p} in human output:\n{text}"
+        );
+    }
+    // stdout (human) carries the summary line.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("10 documents:"));
+}
+
+fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+    let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+    for u in s.encode_utf16() {
+        v.extend_from_slice(&u.to_le_bytes());
+    }
+    v
+}
+
+#[test]
+fn malformed_inputs_get_one_clear_finding_each_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cda = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><typeId extension=\"POCD_MT000040UV02\"/></ClinicalDocument>";
+    let mut random = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..4096 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        random.push((x >> 16) as u8);
+    }
+    let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n]>\n<lolz>&lol3;</lolz>";
+    let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.xml", vec![], "input/empty"),
+        ("random.bin", random, "input/unsupported-format"),
+        (
+            "truncated.xml",
+            cda.as_bytes()[..60].to_vec(),
+            "xml/not-well-formed",
+        ),
+        (
+            "utf16-bom.xml",
+            utf16le(cda, true),
+            "cda/missing-template-id",
+        ),
+        (
+            "utf16-nobom.xml",
+            utf16le(cda, false),
+            "xml/utf16-without-bom",
+        ),
+        ("laughs.xml", laughs.as_bytes().to_vec(), "xml/doctype"),
+        ("deep.xml", deep.into_bytes(), "xml/too-deep"),
+        (
+            "big.xml",
+            format!("<a>{}</a>", "x".repeat(1_100_000)).into_bytes(),
+            "input/too-large",
+        ),
+        (
+            "latin1.xml",
+            b"<a>caff\xE8</a>".to_vec(),
+            "xml/invalid-utf8",
+        ),
+        (
+            "bom-vs-decl.xml",
+            b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>".to_vec(),
+            "xml/encoding-mismatch",
+        ),
+    ];
+    for (name, bytes, _) in &cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("jsonl"),
+        os("--max-size"),
+        os("1000000"),
+        d.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), cases.len());
+    let schema = RecordSchema::load();
+    for (name, _, id) in &cases {
+        let r = recs
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no record for {name}"));
+        schema.check(r);
+        let ids: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(id), "{name}: expected {id}, got {ids:?}");
+        assert!(!ids.contains(&"internal/panic"), "{name}");
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_and_catalog_errors_exit_2_with_advice() {
+    let out = run(&[os("check"), os("--no-such-flag"), os(".")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = fsecheck()
+        .current_dir(dir.path())
+        .args(["check", "x.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("it-fse-catalogs"), "{err}");
+    assert!(err.contains("--catalog"), "{err}");
+
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        os("/nonexistent/catalog"),
+        os("x"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/catalog"));
+
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        dir.path().as_os_str(),
+        os("x"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an empty folder is not a catalog"
+    );
+
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("yaml"),
+        os("x"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
+}
+
+#[test]
+fn catalog_from_env_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = shared().join("corpus/examples/LDO.xml");
+    let out = fsecheck()
+        .env("FSECHECK_CATALOG", catalog())
+        .args([os("check"), os("--format"), os("jsonl"), doc.as_os_str()])
+        .output()
+        .unwrap();
+    assert_eq!(records(&out.stdout).len(), 1);
+    std::fs::write(
+        dir.path().join("fsecheck.toml"),
+        format!(
+            "catalog = {:?}\nfail-on = \"never\"\n",
+            catalog().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let sub = dir.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("bad.xml"), "<x").unwrap();
+    let out = fsecheck()
+        .current_dir(&sub)
+        .args(["check", "--format", "jsonl", "bad.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "fail-on never from the config found upward"
+    );
+    assert_eq!(records(&out.stdout).len(), 1);
+    std::fs::write(dir.path().join("fsecheck.toml"), "catalgo = 1\n").unwrap();
+    let out = fsecheck()
+        .current_dir(&sub)
+        .args(["check", "bad.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a misspelt key is a config error"
+    );
+}
+
+#[test]
+fn fail_on_controls_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // UTF-16 without BOM: a warning only (no catalog lookups fail: not a CDA root).
+    std::fs::write(dir.path().join("w.xml"), utf16le("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><typeId extension=\"POCD_MT000040UV02\"/><templateId root=\"2.16.840.1.113883.2.9.10.1.5\"/></ClinicalDocument>", false)).unwrap();
+    let base = [
+        os("check"),
+        os("--catalog"),
+        catalog().into_os_string().leak(),
+        os("--format"),
+        os("jsonl"),
+    ];
+    let path = dir.path().join("w.xml");
+    let mut args: Vec<&OsStr> = base.to_vec();
+    args.push(path.as_os_str());
+    assert_eq!(run(&args).status.code(), Some(0));
+    let mut w = args.clone();
+    w.extend([os("--fail-on"), os("warning")]);
+    assert_eq!(run(&w).status.code(), Some(1));
+}
+
+#[test]
+fn catalog_info_flags_inconsistent_versions() {
+    let out = run(&[
+        os("catalog"),
+        os("info"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--json"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let types = v["document_types"].as_array().unwrap();
+    assert_eq!(types.len(), 22);
+    let ldo = types.iter().find(|t| t["doc_type"] == "LDO").unwrap();
+    assert_eq!(ldo["schematron"], "schematronFSE_LDO_v5.5.sch");
+    assert_eq!(ldo["inside_version"], "5.3");
+    assert_eq!(ldo["consistent"], false);
+    let vps = types.iter().find(|t| t["doc_type"] == "VPS").unwrap();
+    assert_eq!(vps["consistent"], true);
+}
