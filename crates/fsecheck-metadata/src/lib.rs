@@ -220,14 +220,15 @@ pub fn check_request(input: &RequestInput, opts: &Options) -> Vec<Finding> {
                 out.extend(jwt::check_jwt_against_cda(jwt, cda, opts));
             }
         }
-        let tipo = input
+        // The correlation runs only once the body converted (an unreadable body stops the
+        // gateway earlier, and we cannot know its tipoDocumentoLivAlto).
+        if let Some(serde_json::Value::Object(body)) = input
             .body
             .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-            .and_then(|v| {
-                v.get("tipoDocumentoLivAlto")
-                    .and_then(|t| t.as_str().map(str::to_string))
-            });
-        out.extend(jwt::check_correlation(op, jwt, tipo.as_deref(), opts));
+        {
+            let tipo = body.get("tipoDocumentoLivAlto").and_then(|t| t.as_str());
+            out.extend(jwt::check_correlation(op, jwt, tipo, opts));
+        }
         if let Some(pdf) = input.pdf {
             if matches!(op, Operation::Publication | Operation::Replace) {
                 out.extend(jwt::check_attachment_hash(jwt, pdf));
