@@ -254,8 +254,10 @@ pub mod rules {
         "`attachment_hash` differs from the SHA-256 hex of the PDF bytes (case-insensitive). Publication/replace only.");
     rule!(JWT_CORRELATION, "jwt/correlation", Some(VALIDATOR), Some("/msg/validator"), GatewayOrder::CORRELATION,
         "[release] the LOINC code of `resource_hl7_type` must correlate with `tipoDocumentoLivAlto` (create, replace, update).");
+    rule!(JWT_SIGNATURE, "jwt/signature", None, None, GatewayOrder::JWT_CLAIMS,
+        "RS256/RS384/RS512 signature does not verify with the given public key (feature `verify`). Not a dispatcher check: GovWay's, at the frontier.");
     rule!(JWT_SIGNATURE_NOT_CHECKED, "jwt/signature-not-checked", None, None, GatewayOrder::JWT_CLAIMS,
-        "Informational: the JWT signature is not verified (the dispatcher never does; GovWay does at the frontier).");
+        "Informational: no public key given, so the JWT signature is not verified (the dispatcher never does; GovWay does at the frontier).");
 }
 
 /// Every rule, for docs and lookups.
@@ -287,6 +289,7 @@ pub const ALL_RULES: &[RuleInfo] = &[
     rules::JWT_PERSON_ID,
     rules::JWT_ATTACHMENT_HASH,
     rules::JWT_CORRELATION,
+    rules::JWT_SIGNATURE,
     rules::JWT_SIGNATURE_NOT_CHECKED,
 ];
 

@@ -29,6 +29,7 @@ pub mod http;
 pub mod jwt;
 pub mod schema;
 pub mod sidecar;
+pub mod signature;
 
 pub use gateway::{gateway_verdict, GatewayOrder, GatewayVerdict, RuleInfo, ALL_RULES};
 pub use http::{parse_http_file, parse_http_text, GatewayRequest, HttpFile, HttpRequest};
@@ -180,6 +181,8 @@ pub struct RequestInput<'a> {
     pub cda: Option<&'a CdaFacts>,
     /// The PDF bytes as sent: enables the `attachment_hash` check (publication, replace).
     pub pdf: Option<&'a [u8]>,
+    /// The token signer's RSA public key (PEM): enables the signature check (feature `verify`).
+    pub jwt_public_key_pem: Option<&'a str>,
 }
 
 /// Run every check this crate has on one request. Findings come back sorted in the gateway's
@@ -189,7 +192,17 @@ pub fn check_request(input: &RequestInput, opts: &Options) -> Vec<Finding> {
     let op = input.operation;
     let mut out = Vec::new();
     let (decoded, jwt_findings) = jwt::check_jwt(op, input.jwt, opts);
-    out.extend(jwt_findings);
+    match (input.jwt_public_key_pem, input.jwt, &decoded) {
+        (Some(key), Some(token), Some(_)) => {
+            out.extend(
+                jwt_findings
+                    .into_iter()
+                    .filter(|f| f.id != gateway::rules::JWT_SIGNATURE_NOT_CHECKED.id),
+            );
+            out.extend(signature::check_signature(token, key));
+        }
+        _ => out.extend(jwt_findings),
+    }
 
     if op != Operation::Delete {
         let body_findings = match input.body {

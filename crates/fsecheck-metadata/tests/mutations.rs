@@ -140,6 +140,7 @@ impl Case {
                 path_id_doc: self.path_id.as_deref(),
                 cda: Some(&self.facts),
                 pdf: Some(&self.pdf),
+                jwt_public_key_pem: None,
             },
             &self.opts,
         )

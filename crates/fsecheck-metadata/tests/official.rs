@@ -90,6 +90,7 @@ fn run(release: GatewayRelease) -> Vec<(PathBuf, Operation, Vec<fsecheck_core::F
                 path_id_doc: r.path_id_doc.as_deref(),
                 cda: Some(&facts),
                 pdf: Some(&pdf),
+                jwt_public_key_pem: None,
             };
             out.push((f.clone(), r.operation, check_request(&input, &opts)));
         }

@@ -27,7 +27,7 @@ fn schema_file() -> Value {
 fn schema_file_is_the_generated_one() {
     let p = workspace().join("schemas/metadata-request.schema.json");
     let want = request_schema_text();
-    if bless() {
+    if bless() && std::fs::read_to_string(&p).ok().as_deref() != Some(want.as_str()) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, &want).unwrap();
     }
