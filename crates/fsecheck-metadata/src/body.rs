@@ -382,11 +382,11 @@ pub fn check_body_object(op: Operation, obj: &OrderedObject, opts: &Options) -> 
         if is_null_or_empty(obj.get(m.field)) {
             let mut f = R::MANDATORY
                 .error(mandatory_message(m.label), &format!("/{}", m.field))
-                .with_hint(format!(
-                    "`{}` is mandatory for the {} request.",
-                    m.field,
-                    op.as_str()
-                ))
+                .with_hint(if m.field == "activity" {
+                    "`activity` (VALIDATION or VERIFICA) is mandatory: the guide says it defaults to VALIDATION, but the gateway's code rejects a body without it.".to_string()
+                } else {
+                    format!("`{}` is mandatory for the {} request.", m.field, op.as_str())
+                })
                 .with_detail("field", m.field);
             if op == Operation::MetadataUpdate {
                 f.details.remove("gateway_instance");

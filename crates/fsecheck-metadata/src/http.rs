@@ -134,6 +134,20 @@ pub struct GatewayRequest {
     pub line: usize,
 }
 
+impl GatewayRequest {
+    /// The body parsed as JSON (`None` when absent or not JSON; the rules report why).
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+    }
+
+    /// Read the attached file (the PDF the pipeline checks and hashes).
+    pub fn load_attachment(&self) -> Option<std::io::Result<Vec<u8>>> {
+        self.attachment.as_ref().map(std::fs::read)
+    }
+}
+
 /// A parsed `.http` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpFile {

@@ -79,8 +79,11 @@ fn run(release: GatewayRelease) -> Vec<(PathBuf, Operation, Vec<fsecheck_core::F
                 "{f:?}"
             );
             let pdf_path = r.attachment.clone().expect("file part");
-            let pdf =
-                std::fs::read(&pdf_path).expect("attachment resolves relative to the .http file");
+            let pdf = r
+                .load_attachment()
+                .unwrap()
+                .expect("attachment resolves relative to the .http file");
+            assert!(r.body_json().is_some_and(|b| b.is_object()));
             assert!(pdf.starts_with(b"%PDF"));
             let facts = facts_for(&pdf_path);
             let input = RequestInput {
