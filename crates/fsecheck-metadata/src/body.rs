@@ -6,7 +6,7 @@
 use crate::cf::java_split;
 use crate::dates;
 use crate::enums::{self, EnumDef};
-use crate::gateway::rules as R;
+use crate::gateway::{rules as R, GatewayOrder};
 use crate::{GatewayRelease, Operation, Options};
 use fsecheck_core::{Finding, Severity};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -308,13 +308,20 @@ pub fn check_body(op: Operation, text: &str, opts: &Options) -> Vec<Finding> {
     }
     match serde_json::from_str::<OrderedObject>(text) {
         Ok(obj) => check_body_object(op, &obj, opts),
-        Err(e) => vec![R::BODY_INVALID_JSON
-            .error(conversion_message(op), "")
-            .with_hint(format!(
-                "The requestBody is missing, is not valid JSON, or is not a JSON object ({e}).{}",
-                update_hint(op)
-            ))
-            .with_detail("parse_error", e.to_string())],
+        Err(e) => {
+            let f = R::BODY_INVALID_JSON
+                .error(conversion_message(op), "")
+                .with_hint(format!(
+                    "The requestBody is missing, is not valid JSON, or is not a JSON object ({e}).{}",
+                    update_hint(op)
+                ))
+                .with_detail("parse_error", e.to_string());
+            vec![if op == Operation::MetadataUpdate {
+                spring_bound(f)
+            } else {
+                f
+            }]
+        }
     }
 }
 
@@ -374,7 +381,15 @@ pub fn check_body_object(op: Operation, obj: &OrderedObject, opts: &Options) -> 
             );
             continue;
         };
+        let before = out.len();
         check_value_type(op, field, value, &ptr, release, &mut out);
+        if op == Operation::MetadataUpdate {
+            for f in &mut out[before..] {
+                if f.details.get("gateway_blocking").map(String::as_str) == Some("true") {
+                    *f = spring_bound(f.clone());
+                }
+            }
+        }
     }
 
     // 2. Mandatory fields, in the gateway's order.
@@ -389,7 +404,9 @@ pub fn check_body_object(op: Operation, obj: &OrderedObject, opts: &Options) -> 
                 })
                 .with_detail("field", m.field);
             if op == Operation::MetadataUpdate {
+                // validateUpdateMetadataReq builds the problem with a type and a detail only
                 f.details.remove("gateway_instance");
+                f.details.remove("gateway_title");
             }
             out.push(f);
         }
@@ -801,14 +818,42 @@ pub fn is_valid_repository_id(rep: &str) -> bool {
 }
 
 /// The URL `{idDoc}` of replace, update and delete (`/invalid-req-id`).
-pub fn check_path_id_doc(id_doc: &str) -> Vec<Finding> {
+pub fn check_path_id_doc(op: Operation, id_doc: &str) -> Vec<Finding> {
     if is_valid_master_id(Some(id_doc)) {
         return Vec::new();
     }
-    vec![R::PATH_ID_DOC
-        .error("L'identificativo documento fornito in richiesta non è valido", "")
-        .with_hint("The {idDoc} path segment must be a master id: non-blank, containing `^`, with text after the last `^` (URL-encode `^` as %5E).")
-        .with_detail("value", id_doc)]
+    let hint = "The {idDoc} path segment must be a master id: non-blank, containing `^`, with text after the last `^` (URL-encode `^` as %5E).";
+    let f = if op == Operation::Replace {
+        R::PATH_ID_DOC.error(
+            "L'identificativo documento fornito in richiesta non è valido",
+            "",
+        )
+    } else {
+        // Metadata update (and delete): `updateAbstract` checks the path id with
+        // createMasterIdError() (/invalid-id) before even reading the JWT.
+        R::PATH_ID_DOC
+            .error("L'identificativo documento non è valido", "")
+            .with_detail("gateway_instance", "/invalid-id")
+            .with_detail("gateway_order", GatewayOrder::PATH_ID_FIRST.0.to_string())
+    };
+    vec![f.with_hint(hint).with_detail("value", id_doc)]
+}
+
+/// For the metadata update, the JSON body is bound by Spring before the controller runs: a
+/// conversion error is answered first, with Spring's default 400 body, not a gateway problem.
+fn spring_bound(mut f: Finding) -> Finding {
+    for k in ["gateway_type", "gateway_title", "gateway_instance"] {
+        f.details.remove(k);
+    }
+    f.details.insert(
+        "gateway_order".into(),
+        GatewayOrder::SPRING_BINDING.0.to_string(),
+    );
+    f.details.insert(
+        "gateway_note".into(),
+        "Spring default 400 (HttpMessageNotReadableException), not a gateway problem body".into(),
+    );
+    f
 }
 
 #[cfg(test)]

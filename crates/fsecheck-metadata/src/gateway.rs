@@ -20,6 +20,10 @@ pub const SOURCE: &str =
 pub struct GatewayOrder(pub u16);
 
 impl GatewayOrder {
+    /// Metadata update: Spring binds the JSON body before the controller runs.
+    pub const SPRING_BINDING: GatewayOrder = GatewayOrder(1);
+    /// Metadata update (and delete): the path `{idDoc}` is checked before the JWT.
+    pub const PATH_ID_FIRST: GatewayOrder = GatewayOrder(5);
     /// JWT decoding and claim checks (§5), first for every operation.
     pub const JWT_CLAIMS: GatewayOrder = GatewayOrder(10);
     /// requestBody conversion, mandatory fields, descriptions, atti clinici, dates (§6).
@@ -178,7 +182,7 @@ pub mod rules {
         Some(ID_DOC),
         Some("/invalid-req-id"),
         GatewayOrder::MASTER_ID,
-        "`{idDoc}` of the URL (replace, update, delete) not a master id."
+        "`{idDoc}` of the URL not a master id. Replace: `/invalid-req-id`, after the body; metadata update/delete: `/invalid-id` with \"L'identificativo documento non è valido\", checked before the JWT (order 5)."
     );
     rule!(REPOSITORY_ID, "meta/repository-id", Some(GENERIC_ERROR), Some("/request-invalid-date-format"), GatewayOrder::METADATA_BUILD,
         "`identificativoRep` not 2.16.840.1.113883.2.9.2.<region>.4.5.<...> with a SubjectOrganizationEnum region code.");

@@ -221,7 +221,7 @@ pub fn check_request(input: &RequestInput, opts: &Options) -> Vec<Finding> {
             op,
             Operation::Replace | Operation::MetadataUpdate | Operation::Delete
         ) {
-            out.extend(body::check_path_id_doc(id));
+            out.extend(body::check_path_id_doc(op, id));
         }
     }
     if let Some(jwt) = &decoded {

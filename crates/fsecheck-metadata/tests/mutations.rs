@@ -1130,3 +1130,56 @@ fn verdict_follows_the_gateway_pipeline_order() {
     );
     assert_eq!(gateway_verdict(&all).unwrap().type_, "/msg/invalid-format");
 }
+
+#[test]
+fn metadata_update_quirks_path_id_first_and_spring_binding() {
+    // update: the path id is checked before the JWT, with /invalid-id
+    let mut c = Case::new(Operation::MetadataUpdate).claims_with(|m| {
+        m.insert("subject_role".into(), json!("XXX"));
+    });
+    c.path_id = Some("nocaret".into());
+    let v = gateway_verdict(&c.run()).unwrap();
+    assert_eq!(v.rule_id, "meta/path-id-doc");
+    assert_eq!(v.detail, "L'identificativo documento non è valido");
+    assert_eq!(v.instance.as_deref(), Some("/invalid-id"));
+    // replace: /invalid-req-id, after JWT and body
+    let mut c = Case::new(Operation::Replace).claims_with(|m| {
+        m.insert("subject_role".into(), json!("XXX"));
+    });
+    c.path_id = Some("nocaret".into());
+    let all = c.run();
+    assert_eq!(gateway_verdict(&all).unwrap().rule_id, "jwt/enum");
+    let p = all.iter().find(|f| f.id == "meta/path-id-doc").unwrap();
+    assert_eq!(p.details["gateway_instance"], "/invalid-req-id");
+    // update: a conversion error is Spring's default 400, before anything else
+    let c = Case::new(Operation::MetadataUpdate)
+        .claims_with(|m| {
+            m.insert("subject_role".into(), json!("XXX"));
+        })
+        .body_with(|b| {
+            b.insert("tipologiaStruttura".into(), json!("NOPE"));
+        });
+    let all = c.run();
+    let v = gateway_verdict(&all).unwrap();
+    assert_eq!(
+        (v.rule_id.as_str(), v.status, v.type_.as_str()),
+        ("meta/enum", 400, "")
+    );
+    let f = all.iter().find(|f| f.id == "meta/enum").unwrap();
+    assert!(f.details["gateway_note"].contains("Spring"));
+    // update: a missing tipoDocumentoLivAlto has a type but no title/instance
+    let f = expect_one(
+        &Case::new(Operation::MetadataUpdate)
+            .release(GatewayRelease::Main)
+            .body_with(|b| {
+                b.remove("tipoDocumentoLivAlto");
+            }),
+        "meta/mandatory",
+        "/tipoDocumentoLivAlto",
+        "Il campo tipo documento liv alto deve essere valorizzato.",
+    );
+    assert_eq!(f.details["gateway_type"], "/msg/mandatory-element");
+    assert!(
+        !f.details.contains_key("gateway_instance") && !f.details.contains_key("gateway_title")
+    );
+}
