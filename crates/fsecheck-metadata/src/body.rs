@@ -532,6 +532,24 @@ fn check_enum(
     let allowed = def.names(release);
     match value {
         Value::Null => {}
+        // Jackson (FAIL_ON_NUMBERS_FOR_ENUMS off) also reads a string of digits as an index.
+        Value::String(s)
+            if def.find(s, release).is_none()
+                && !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && s.parse::<u64>().ok().and_then(|i| def.by_index(i, release)).is_some() =>
+        {
+            let name = def.by_index(s.parse().unwrap_or(0), release).unwrap_or("");
+            out.push(
+                R::ENUM_INDEX
+                    .non_blocking(Severity::Warning, format!("Valore numerico {s} interpretato come {name}"), ptr)
+                    .with_hint(format!(
+                        "Jackson reads the digit string \"{s}\" as an index into {} (`{name}`); send the name instead: the index changes when the enum does.",
+                        def.java
+                    ))
+                    .with_detail("field", field.name),
+            );
+        }
         Value::String(s) => {
             if def.find(s, release).is_none() {
                 let mut hint = format!(

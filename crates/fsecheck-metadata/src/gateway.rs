@@ -159,7 +159,7 @@ pub mod rules {
         "Value of the wrong JSON type for the field (object for a string, scalar for a list, ...)."
     );
     rule!(ENUM_INDEX, "meta/enum-index", None, None, GatewayOrder::BODY,
-        "Enum given as an integer index: Jackson accepts it (FAIL_ON_NUMBERS_FOR_ENUMS is off), but it is fragile.");
+        "Enum given as an integer (or a digit string): Jackson reads it as an index (FAIL_ON_NUMBERS_FOR_ENUMS is off). Accepted, but fragile.");
     rule!(MANDATORY, "meta/mandatory", Some(MANDATORY_ELEMENT), Some("/request-missing-field"), GatewayOrder::BODY,
         "Mandatory field missing or empty, in the gateway's order (metadata update: only tipoDocumentoLivAlto; the gateway sets no instance there).");
     rule!(DESCRIPTIONS, "meta/descriptions", Some(MANDATORY_ELEMENT), Some("/request-missing-field"), GatewayOrder::BODY,

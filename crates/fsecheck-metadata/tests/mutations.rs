@@ -279,6 +279,25 @@ fn enum_given_as_index_is_a_non_blocking_warning() {
     let w = all.iter().find(|f| f.id == "meta/enum-index").unwrap();
     assert_eq!(w.severity, Severity::Warning);
     assert_eq!(w.location.pointer.as_deref(), Some("/mode"));
+    assert_eq!(w.message, "Valore numerico 0 interpretato come ATTACHMENT");
+    // a digit string too; out of range is a conversion error
+    let all = Case::new(Operation::Publication)
+        .body_with(|b| {
+            b.insert("mode".into(), json!("1"));
+        })
+        .run();
+    assert!(blocking(&all).is_empty());
+    assert!(all
+        .iter()
+        .any(|f| f.id == "meta/enum-index" && f.message.ends_with("RESOURCE")));
+    expect_one(
+        &Case::new(Operation::Publication).body_with(|b| {
+            b.insert("mode".into(), json!("2"));
+        }),
+        "meta/enum",
+        "/mode",
+        PUB_CONV,
+    );
 }
 
 #[test]
