@@ -343,10 +343,11 @@ impl RuleInfo {
     }
 }
 
-/// The gateway's answer as computed from findings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The gateway's answer as computed from findings (serializes as the problem fields).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GatewayVerdict {
     pub status: u16,
+    #[serde(rename = "type")]
     pub type_: String,
     pub title: String,
     pub instance: Option<String>,

@@ -146,6 +146,24 @@ impl GatewayRequest {
     pub fn load_attachment(&self) -> Option<std::io::Result<Vec<u8>>> {
         self.attachment.as_ref().map(std::fs::read)
     }
+
+    /// The [`crate::RequestInput`] for [`crate::check_request`], given the CDA facts and the PDF
+    /// bytes the pipeline extracted from [`GatewayRequest::attachment`].
+    pub fn to_input<'a>(
+        &'a self,
+        cda: Option<&'a crate::CdaFacts>,
+        pdf: Option<&'a [u8]>,
+    ) -> crate::RequestInput<'a> {
+        crate::RequestInput {
+            operation: self.operation,
+            body: self.body.as_deref(),
+            jwt: self.jwt.as_deref(),
+            path_id_doc: self.path_id_doc.as_deref(),
+            cda,
+            pdf,
+            jwt_public_key_pem: None,
+        }
+    }
 }
 
 /// A parsed `.http` file.

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use fsecheck_metadata::{
     check_request, gateway_verdict, parse_http_file, GatewayRelease, Operation, Options,
-    RequestInput,
 };
 use std::path::PathBuf;
 
@@ -86,15 +85,8 @@ fn run(release: GatewayRelease) -> Vec<(PathBuf, Operation, Vec<fsecheck_core::F
             assert!(r.body_json().is_some_and(|b| b.is_object()));
             assert!(pdf.starts_with(b"%PDF"));
             let facts = facts_for(&pdf_path);
-            let input = RequestInput {
-                operation: r.operation,
-                body: r.body.as_deref(),
-                jwt: Some(jwt),
-                path_id_doc: r.path_id_doc.as_deref(),
-                cda: Some(&facts),
-                pdf: Some(&pdf),
-                jwt_public_key_pem: None,
-            };
+            let input = r.to_input(Some(&facts), Some(&pdf));
+            assert_eq!(input.jwt, Some(jwt));
             out.push((f.clone(), r.operation, check_request(&input, &opts)));
         }
     }
