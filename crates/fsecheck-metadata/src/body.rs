@@ -292,7 +292,8 @@ fn is_null_or_empty(v: Option<&Value>) -> bool {
 }
 
 /// The string Jackson would bind to a `String` field (numbers and booleans are coerced).
-fn as_java_string(v: &Value) -> Option<String> {
+/// (Gson binds the JWT claims the same way.)
+pub(crate) fn as_java_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

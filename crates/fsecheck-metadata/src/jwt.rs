@@ -136,12 +136,7 @@ pub struct DecodedJwt {
 impl DecodedJwt {
     /// A claim as Gson binds it to a `String` field (numbers/booleans coerced), `None` if absent/null.
     pub fn str_claim(&self, name: &str) -> Option<String> {
-        match self.claims.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        crate::body::as_java_string(self.claims.get(name)?)
     }
 
     /// `patient_consent` as Gson binds a `Boolean` (a string goes through `Boolean.parseBoolean`).

@@ -204,10 +204,15 @@ pub fn check_request(input: &RequestInput, opts: &Options) -> Vec<Finding> {
         _ => out.extend(jwt_findings),
     }
 
+    // The body is parsed once (keys in document order); an unreadable one is reported by
+    // check_body, and then stops the checks that need it.
+    let parsed = input
+        .body
+        .and_then(|b| serde_json::from_str::<body::OrderedObject>(b).ok());
     if op != Operation::Delete {
-        let body_findings = match input.body {
-            Some(text) => body::check_body(op, text, opts),
-            None => body::check_body(op, "", opts),
+        let body_findings = match &parsed {
+            Some(obj) => body::check_body_object(op, obj, opts),
+            None => body::check_body(op, input.body.unwrap_or(""), opts),
         };
         out.extend(body_findings.into_iter().map(|mut f| {
             if f.location.part.is_none() {
@@ -235,11 +240,8 @@ pub fn check_request(input: &RequestInput, opts: &Options) -> Vec<Finding> {
         }
         // The correlation runs only once the body converted (an unreadable body stops the
         // gateway earlier, and we cannot know its tipoDocumentoLivAlto).
-        if let Some(serde_json::Value::Object(body)) = input
-            .body
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-        {
-            let tipo = body.get("tipoDocumentoLivAlto").and_then(|t| t.as_str());
+        if let Some(obj) = &parsed {
+            let tipo = obj.get("tipoDocumentoLivAlto").and_then(|t| t.as_str());
             out.extend(jwt::check_correlation(op, jwt, tipo, opts));
         }
         if let Some(pdf) = input.pdf {

@@ -1202,3 +1202,56 @@ fn metadata_update_quirks_path_id_first_and_spring_binding() {
         !f.details.contains_key("gateway_instance") && !f.details.contains_key("gateway_title")
     );
 }
+
+#[test]
+fn odd_inputs_give_findings_not_panics() {
+    let odd = [
+        "", "null", "[]", "\"x\"", "{", "{\"descriptions\": [null, 1, {}, \"^^^\", \"\u{1F600}^\u{e0}^\u{0}\"]}",
+        "{\"attiCliniciRegoleAccesso\": [null, [], \"\u{e9}\"], \"dataInizioPrestazione\": \"   -1-1-1-1-1-1\"}",
+        "{\"identificativoRep\": \"2.16.840.1.113883.2.9.2.99999999999999999999999.4.5.\", \"identificativoDoc\": \"^\"}",
+        "{\"mode\": 18446744073709551615, \"activity\": -1, \"priorita\": 1.5}",
+    ];
+    let tokens = [
+        "",
+        ".",
+        "..",
+        "Bearer ",
+        "Bearer a.b",
+        "a.\u{e9}\u{e9}.c",
+        "a.bnVsbA.c",
+        "a.WzFd.c",
+        "a.eyJzdWIiOm51bGx9.c",
+        "a.eyJwYXRpZW50X2NvbnNlbnQiOjF9.c",
+    ];
+    for op in Operation::ALL {
+        for b in odd {
+            for t in tokens {
+                let facts = CdaFacts {
+                    code: Some(String::new()),
+                    code_system: None,
+                    patient_ids: vec![PatientId::default(), PatientId::default()],
+                    effective_time: Some("\u{e9}".into()),
+                };
+                let all = check_request(
+                    &RequestInput {
+                        operation: op,
+                        body: Some(b),
+                        jwt: Some(t),
+                        path_id_doc: Some("%E9%"),
+                        cda: Some(&facts),
+                        pdf: Some(b""),
+                        jwt_public_key_pem: Some("x"),
+                    },
+                    &Options::default(),
+                );
+                assert!(gateway_verdict(&all).is_some(), "{op:?} {b} {t}");
+            }
+        }
+    }
+    let f = fsecheck_metadata::parse_http_text(
+        "POST\n###\nPOST {{\n< \n--\ncontent-type: multipart/form-data; boundary=\n\n--\n--\n",
+        std::path::Path::new("."),
+        &Default::default(),
+    );
+    let _ = f.gateway_requests();
+}
