@@ -5,7 +5,9 @@ mod config;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fsecheck_catalog::Catalog;
-use fsecheck_engine::{collect_inputs, run_ordered, Engine, EngineOptions, Input, WalkOptions};
+use fsecheck_engine::{
+    collect_inputs, run_ordered, Engine, EngineOptions, Input, Metadata, WalkOptions,
+};
 use fsecheck_report::human::HumanSink;
 use fsecheck_report::{FailOn, JsonSink, JsonlSink, Sink, Summary};
 use std::io::{IsTerminal, Write};
@@ -51,6 +53,12 @@ enum CatalogCommand {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReleaseArg {
+    Main,
+    Release,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOnArg {
     Error,
     Warning,
@@ -86,6 +94,16 @@ struct CheckArgs {
     /// Largest file accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_size: u64,
+    /// Publication request body (JSON) to check with the document(s), instead of X.json sidecars.
+    #[arg(long, value_name = "FILE")]
+    metadata: Option<PathBuf>,
+    /// JWT (FSE-JWT-Signature payload token) to check with the document(s), instead of X.jwt sidecars.
+    #[arg(long, value_name = "FILE")]
+    jwt: Option<PathBuf>,
+    /// Which gateway code line to emulate where they differ (release adds the LOINC ↔
+    /// tipoDocumentoLivAlto correlation).
+    #[arg(long, value_enum, default_value = "release")]
+    gateway_release: ReleaseArg,
     /// Config file (else the nearest fsecheck.toml upward).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -155,6 +173,27 @@ fn make_sink(
                 "unknown format '{other}' (this build supports: human, json, jsonl)"
             )))
         }
+    })
+}
+
+fn read_arg_file(flag: &str, p: &std::path::Path) -> Result<(PathBuf, String), UsageError> {
+    std::fs::read_to_string(p)
+        .map(|t| (p.to_path_buf(), t))
+        .map_err(|e| UsageError(format!("{flag} {}: {e}", p.display())))
+}
+
+fn explicit_metadata(args: &CheckArgs) -> Result<Metadata, UsageError> {
+    Ok(Metadata {
+        body: args
+            .metadata
+            .as_deref()
+            .map(|p| read_arg_file("--metadata", p))
+            .transpose()?,
+        jwt: args
+            .jwt
+            .as_deref()
+            .map(|p| read_arg_file("--jwt", p).map(|(p, t)| (p, t.trim().to_string())))
+            .transpose()?,
     })
 }
 
@@ -245,6 +284,14 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             },
             schematron_override: args.schematron.clone(),
             keep_source: wants_source,
+            metadata: fsecheck_metadata::Options {
+                release: match args.gateway_release {
+                    ReleaseArg::Main => fsecheck_metadata::GatewayRelease::Main,
+                    ReleaseArg::Release => fsecheck_metadata::GatewayRelease::Release,
+                },
+                ..Default::default()
+            },
+            explicit_metadata: explicit_metadata(&args)?,
         },
     );
     let inputs = collect_inputs(

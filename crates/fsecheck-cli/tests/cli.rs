@@ -383,3 +383,62 @@ fn catalog_info_flags_inconsistent_versions() {
     let vps = types.iter().find(|t| t["doc_type"] == "VPS").unwrap();
     assert_eq!(vps["consistent"], true);
 }
+
+#[test]
+fn sidecars_and_request_files_are_checked_with_their_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let ldo = shared().join("corpus/examples/LDO.xml");
+    std::fs::copy(&ldo, dir.path().join("DOC.xml")).unwrap();
+    // A publication body with a bad enum and without a mandatory field.
+    std::fs::write(
+        dir.path().join("DOC.json"),
+        r#"{"tipoDocumentoLivAlto":"XYZ","identificativoDoc":"2.16.840.1.113883.2.9.2.120.4.4^ABC"}"#,
+    )
+    .unwrap();
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("jsonl"),
+        dir.path().as_os_str(),
+    ]);
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 2, "document and sidecar each reported once");
+    let sidecar = recs
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("DOC.json"))
+        .unwrap();
+    assert_eq!(sidecar["findings"][0]["id"], "input/sidecar");
+    assert!(sidecar["gateway"].is_null());
+    let doc = recs
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("DOC.xml"))
+        .unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.iter().any(|i| i.starts_with("meta/")), "{ids:?}");
+    // No JWT was given: the gateway answers 403 /msg/missing-token before anything else.
+    assert_eq!(doc["gateway"]["status"], 403, "{}", doc["gateway"]);
+
+    // The official request files pass the body rules; their JWT decodes.
+    let t1 = shared().join("corpus/gateway-tests/t1-validate");
+    let out = run(&[
+        os("check"),
+        os("--catalog"),
+        catalog().as_os_str(),
+        os("--format"),
+        os("jsonl"),
+        t1.as_os_str(),
+    ]);
+    for r in records(&out.stdout) {
+        assert_eq!(r["kind"], "http");
+        for f in r["findings"].as_array().unwrap() {
+            assert_ne!(f["severity"], "error", "{}: {f}", r["path"]);
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Input {
     File(PathBuf),
-    Problem { path: PathBuf, finding: Finding },
+    Problem { path: PathBuf, finding: Box<Finding> },
 }
 
 impl Input {
@@ -48,7 +48,7 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 fn problem(path: PathBuf, id: &str, message: String, hint: &str) -> Input {
     Input::Problem {
         path,
-        finding: Finding::error(id, Stage::Input, message).with_hint(hint),
+        finding: Box::new(Finding::error(id, Stage::Input, message).with_hint(hint)),
     }
 }
 

@@ -8,10 +8,12 @@
 
 pub mod input;
 pub mod pipeline;
+pub mod requests;
 pub mod runner;
 pub mod sniff;
 
 pub use input::{collect_inputs, Input, WalkOptions};
 pub use pipeline::{Engine, EngineOptions};
+pub use requests::Metadata;
 pub use runner::{run_ordered, CheckFn};
 pub use sniff::{sniff, Sniffed};

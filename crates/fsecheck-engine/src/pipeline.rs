@@ -3,6 +3,7 @@
 //! unless the input cannot be parsed at all).
 
 use crate::input::Input;
+use crate::requests::{self, Metadata};
 use crate::sniff::{sniff, Sniffed};
 use fsecheck_catalog::Catalog;
 use fsecheck_cda::{header, DocType, Header};
@@ -21,6 +22,10 @@ pub struct EngineOptions {
     pub schematron_override: Option<PathBuf>,
     /// Keep the checked text in the report (for source snippets in human output).
     pub keep_source: bool,
+    /// Metadata rule options (gateway release, strict dates).
+    pub metadata: fsecheck_metadata::Options,
+    /// `--metadata`/`--jwt`: checked with every document instead of sidecars.
+    pub explicit_metadata: Metadata,
 }
 
 /// Everything shared by all workers: catalog and options. `Send + Sync`.
@@ -43,7 +48,7 @@ impl Engine {
         match input {
             Input::Problem { path, finding } => {
                 let mut r = DocumentReport::new(path.to_string_lossy(), Kind::Other);
-                let mut f = finding.clone();
+                let mut f = (**finding).clone();
                 f.location.path = r.path.clone();
                 r.findings.push(f);
                 r.finish();
@@ -83,15 +88,39 @@ impl Engine {
         };
         report.size = bytes.len() as u64;
         report.timing_ms.insert("read".into(), ms(started));
-        self.check_bytes(&bytes, report)
+        self.check_bytes(&bytes, report, Some(path))
     }
 
-    /// Check already-read bytes (a file, or a part extracted from a container).
-    pub fn check_bytes(&self, bytes: &[u8], mut report: DocumentReport) -> DocumentReport {
+    /// Check already-read bytes (a file, or a part extracted from a container). `path`, when the
+    /// bytes are a file, lets sidecars and request attachments be found beside it.
+    pub fn check_bytes(
+        &self,
+        bytes: &[u8],
+        mut report: DocumentReport,
+        path: Option<&Path>,
+    ) -> DocumentReport {
         let sniffed = sniff(&bytes[..bytes.len().min(1024)]);
         report.kind = sniffed.kind();
+        if sniffed == Sniffed::Other {
+            if let Some(doc) = path.and_then(requests::sidecar_of) {
+                report.findings.push(Finding::info(
+                    "input/sidecar",
+                    Stage::Input,
+                    format!(
+                        "publication metadata sidecar of {}: checked with that document",
+                        doc.display()
+                    ),
+                ));
+                let mut r = self.finish(report);
+                r.gateway = None;
+                return r;
+            }
+        }
         match sniffed {
-            Sniffed::Xml => self.check_xml(bytes, &mut report),
+            Sniffed::Xml => {
+                let facts = self.check_xml(bytes, &mut report);
+                self.check_metadata(path, facts.as_ref(), None, &mut report);
+            }
             Sniffed::Pdf => report.findings.push(
                 Finding::info(
                     "pdf/not-checked",
@@ -100,13 +129,22 @@ impl Engine {
                 )
                 .with_hint("The embedded CDA and the PAdES signatures are not checked yet."),
             ),
-            Sniffed::Http => report.findings.push(
-                Finding::info(
+            Sniffed::Http => match path {
+                Some(p) => {
+                    let t = Instant::now();
+                    report.findings.extend(requests::check_http_file(
+                        p,
+                        &self.options.metadata,
+                        &|_pdf| None,
+                    ));
+                    report.timing_ms.insert("metadata".into(), ms(t));
+                }
+                None => report.findings.push(Finding::info(
                     "http/not-checked",
                     Stage::Metadata,
-                    "HTTP request file recognised; request checks are not enabled in this build",
-                ),
-            ),
+                    "request file inside a container: not checked",
+                )),
+            },
             Sniffed::Other => {
                 let f = if bytes.is_empty() {
                     Finding::error("input/empty", Stage::Input, "the file is empty")
@@ -135,24 +173,61 @@ impl Engine {
             }
         }
         report.finish();
-        report.gateway =
-            GatewayVerdict::compute(&report.findings, GatewayContext { kind: report.kind });
+        report.gateway = GatewayVerdict::compute(
+            &report.findings,
+            GatewayContext {
+                kind: report.kind,
+                document_checked: report.kind != Kind::Http,
+            },
+        );
         report
     }
 
-    fn check_xml(&self, bytes: &[u8], report: &mut DocumentReport) {
+    /// Check the request body and token given for this document (explicit or sidecars).
+    fn check_metadata(
+        &self,
+        path: Option<&Path>,
+        facts: Option<&fsecheck_metadata::CdaFacts>,
+        pdf: Option<&[u8]>,
+        report: &mut DocumentReport,
+    ) {
+        let t = Instant::now();
+        let sidecars;
+        let meta = if !self.options.explicit_metadata.is_empty() {
+            &self.options.explicit_metadata
+        } else if let Some(p) = path {
+            sidecars = Metadata::sidecars(p, &mut report.findings);
+            &sidecars
+        } else {
+            return;
+        };
+        if meta.is_empty() {
+            return;
+        }
+        report
+            .findings
+            .extend(meta.check(facts, pdf, &self.options.metadata));
+        report.timing_ms.insert("metadata".into(), ms(t));
+    }
+
+    /// The XML stages; returns the CDA facts for the metadata cross-checks.
+    fn check_xml(
+        &self,
+        bytes: &[u8],
+        report: &mut DocumentReport,
+    ) -> Option<fsecheck_metadata::CdaFacts> {
         let t = Instant::now();
         let prepared = fsecheck_xml::prepare(bytes, &self.options.limits);
         report.timing_ms.insert("decode".into(), ms(t));
         report.findings.extend(prepared.findings);
-        let Some(text) = prepared.text else { return };
+        let text = prepared.text?;
         let t = Instant::now();
         let doc = match fsecheck_xml::parse(&text, &self.options.limits) {
             Ok(d) => d,
             Err(f) => {
                 report.findings.push(*f);
                 self.attach_source(report, text);
-                return;
+                return None;
             }
         };
         report.timing_ms.insert("parse".into(), ms(t));
@@ -171,8 +246,10 @@ impl Engine {
                 f.location.column = Some(c);
             }
         }
+        let facts = requests::cda_facts(&doc);
         drop(doc);
         self.attach_source(report, text);
+        Some(facts)
     }
 
     fn attach_source(&self, report: &mut DocumentReport, text: String) {
@@ -308,7 +385,7 @@ mod tests {
     }
 
     fn check(bytes: &[u8]) -> DocumentReport {
-        engine().check_bytes(bytes, DocumentReport::new("t", Kind::Other))
+        engine().check_bytes(bytes, DocumentReport::new("t", Kind::Other), None)
     }
 
     #[test]

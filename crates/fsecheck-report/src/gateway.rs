@@ -53,6 +53,8 @@ impl GatewayVerdict {
 #[derive(Debug, Clone, Copy)]
 pub struct GatewayContext {
     pub kind: Kind,
+    /// For request files: whether the attached document went through the validator stages.
+    pub document_checked: bool,
 }
 
 /// The gateway's title for an error type (`RestExecutionResultEnum`).
@@ -89,24 +91,33 @@ pub fn status_of(error_type: &str) -> u16 {
     }
 }
 
-/// The gateway step a finding belongs to, in the gateway's order, and its error type.
-fn classify(f: &Finding) -> Option<(u8, &'static str)> {
-    if f.severity != Severity::Error {
+/// Where a finding's check runs in the gateway's pipeline (the numbering `fsecheck-metadata`
+/// uses in `gateway_order`: JWT 10, body 20, master id 30, PDF sniff 40, PAdES 60, CDA extraction
+/// 70, JWT↔CDA 80, correlation 90, validator 100–103, attachment hash 120, metadata build 130),
+/// and its error type when the finding does not name one itself.
+fn classify(f: &Finding) -> Option<(u16, &'static str)> {
+    if f.severity != Severity::Error
+        || f.details.get("gateway_blocking").map(String::as_str) == Some("false")
+    {
         return None;
     }
-    let step = match f.stage {
-        Stage::Metadata => 0,
-        Stage::Input => 1,
-        Stage::Pdf => 2,
-        Stage::Signature => 3,
-        Stage::Xml | Stage::Cda | Stage::Xsd => 4,
-        Stage::Schematron => 5,
-        Stage::Terminology => 6,
-        Stage::Engine => 7,
+    let explicit = f
+        .details
+        .get("gateway_order")
+        .and_then(|o| o.parse::<u16>().ok());
+    let order = explicit.unwrap_or(match f.stage {
+        Stage::Metadata => 20,
+        Stage::Input => 40,
+        Stage::Signature => 60,
+        Stage::Pdf => 70,
+        Stage::Xml | Stage::Cda | Stage::Xsd => 100,
+        Stage::Schematron => 101,
+        Stage::Terminology => 102,
+        Stage::Engine => 103,
         Stage::Internal => return None,
-    };
+    });
     if f.details.contains_key("gateway_type") {
-        return Some((step, ""));
+        return Some((order, ""));
     }
     let t = match (f.stage, f.id.as_str()) {
         (Stage::Cda, "cda/missing-template-id" | "cda/missing-type-id") => "/msg/generic-error",
@@ -118,7 +129,7 @@ fn classify(f: &Finding) -> Option<(u8, &'static str)> {
         // Stages that model the gateway themselves must say so in details.
         _ => return None,
     };
-    Some((step, t))
+    Some((order, t))
 }
 
 fn bracketed(findings: &[&Finding]) -> String {
@@ -139,17 +150,16 @@ impl GatewayVerdict {
         {
             return None;
         }
-        if ctx.kind == Kind::Other || ctx.kind == Kind::Http {
+        if ctx.kind == Kind::Other {
             // The gateway takes a PDF; anything else is refused as not a PDF.
-            if ctx.kind == Kind::Other {
-                return Some(error("/msg/document-type", None, None));
-            }
-            return None;
+            return Some(error("/msg/document-type", None, None));
         }
         let first = findings
             .iter()
-            .filter_map(|f| classify(f).map(|(step, t)| (step, t, f)))
-            .min_by_key(|(step, _, _)| *step);
+            .enumerate()
+            .filter_map(|(i, f)| classify(f).map(|(order, t)| (order, i, t, f)))
+            .min_by_key(|(order, i, _, _)| (*order, *i))
+            .map(|(order, _, t, f)| (order, t, f));
         let sch_errors: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.stage == Stage::Schematron && f.severity == Severity::Error)
@@ -158,7 +168,7 @@ impl GatewayVerdict {
             .iter()
             .filter(|f| f.stage == Stage::Schematron && f.severity == Severity::Warning)
             .collect();
-        if let Some((step, t, f)) = first {
+        if let Some((order, t, f)) = first {
             let mut v = if let Some(t) = f.details.get("gateway_type") {
                 let mut v = error(
                     t,
@@ -178,8 +188,8 @@ impl GatewayVerdict {
                 }
                 v
             } else {
-                let detail = match (step, t) {
-                    (4, "/msg/syntax") => {
+                let detail = match (order, t) {
+                    (_, "/msg/syntax") => {
                         if findings
                             .iter()
                             .any(|g| g.stage == Stage::Xml && g.severity == Severity::Error)
@@ -197,12 +207,12 @@ impl GatewayVerdict {
                             xsd.join(", ")
                         }
                     }
-                    (5, "/msg/semantic") => {
+                    (_, "/msg/semantic") => {
                         let mut all = sch_errors.clone();
                         all.extend(sch_warnings.iter().copied());
                         bracketed(&all)
                     }
-                    (6, _) => f
+                    (_, "/msg/vocabulary") => f
                         .details
                         .get("gateway_message")
                         .cloned()
@@ -220,6 +230,10 @@ impl GatewayVerdict {
             // through the detail; the gateway drops them otherwise.
             v.warning = None;
             return Some(v);
+        }
+        if ctx.kind == Kind::Http && !ctx.document_checked {
+            // Nothing blocking in the request itself, but its document was not checked.
+            return None;
         }
         let mut warnings: Vec<String> = findings
             .iter()
@@ -257,7 +271,10 @@ mod tests {
     use super::*;
 
     fn ctx() -> GatewayContext {
-        GatewayContext { kind: Kind::Xml }
+        GatewayContext {
+            kind: Kind::Xml,
+            document_checked: true,
+        }
     }
 
     #[test]
@@ -312,7 +329,14 @@ mod tests {
                 "gateway_detail",
                 "Error while extracting CDA from PDF document",
             )];
-        let v = GatewayVerdict::compute(&fs, GatewayContext { kind: Kind::Pdf }).unwrap();
+        let v = GatewayVerdict::compute(
+            &fs,
+            GatewayContext {
+                kind: Kind::Pdf,
+                document_checked: true,
+            },
+        )
+        .unwrap();
         assert_eq!(v.status, 400);
         assert_eq!(
             v.title.as_deref(),
@@ -321,8 +345,41 @@ mod tests {
     }
 
     #[test]
+    fn explicit_order_interleaves_metadata_with_validator_stages() {
+        // JWT↔CDA (80) comes before the validator (100); attachment hash (120) after it.
+        let fs = vec![
+            Finding::error("sch/ERRORE-1", Stage::Schematron, "e"),
+            Finding::error("jwt/attachment-hash", Stage::Metadata, "hash")
+                .with_detail("gateway_type", "/msg/document-hash")
+                .with_detail("gateway_order", "120"),
+        ];
+        let v = GatewayVerdict::compute(&fs, ctx()).unwrap();
+        assert_eq!(v.error_type.as_deref(), Some("/msg/semantic"));
+        let mut fs = fs;
+        fs.push(
+            Finding::error("jwt/person-id", Stage::Metadata, "pid")
+                .with_detail("gateway_type", "/msg/jwt-validation")
+                .with_detail("gateway_status", "403")
+                .with_detail("gateway_order", "80"),
+        );
+        let v = GatewayVerdict::compute(&fs, ctx()).unwrap();
+        assert_eq!((v.status, v.detail.as_deref()), (403, Some("pid")));
+        // A strict-only lint the gateway tolerates never decides.
+        let fs = vec![Finding::error("meta/date-format", Stage::Metadata, "d")
+            .with_detail("gateway_blocking", "false")];
+        assert_eq!(GatewayVerdict::compute(&fs, ctx()).unwrap().status, 201);
+    }
+
+    #[test]
     fn non_pdf_input_is_415() {
-        let v = GatewayVerdict::compute(&[], GatewayContext { kind: Kind::Other }).unwrap();
+        let v = GatewayVerdict::compute(
+            &[],
+            GatewayContext {
+                kind: Kind::Other,
+                document_checked: false,
+            },
+        )
+        .unwrap();
         assert_eq!(v.status, 415);
     }
 }

@@ -161,7 +161,7 @@ impl<W: Write> HumanSink<W> {
         if let Some(x) = &loc.xpath {
             writeln!(self.out, "    at {x}")?;
         }
-        if let Some(p) = &loc.pointer {
+        if let Some(p) = loc.pointer.as_ref().filter(|p| !p.is_empty()) {
             writeln!(self.out, "    at {p}")?;
         }
         if let Some(line) = f.details.get("line_text") {

@@ -272,7 +272,7 @@ fn decode_utf8(body: &[u8], declared: bool) -> Result<String, Box<Finding>> {
 }
 
 fn decode_utf16(body: &[u8], enc: Encoding) -> Result<String, Box<Finding>> {
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(err(
             "xml/invalid-encoding",
             format!("{} text with an odd number of bytes", enc.name()),
