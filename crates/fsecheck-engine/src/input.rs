@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Input {
     File(PathBuf),
-    Problem { path: PathBuf, finding: Box<Finding> },
+    Problem {
+        path: PathBuf,
+        finding: Box<Finding>,
+    },
 }
 
 impl Input {

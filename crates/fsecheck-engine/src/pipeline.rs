@@ -88,14 +88,14 @@ impl Engine {
         };
         report.size = bytes.len() as u64;
         report.timing_ms.insert("read".into(), ms(started));
-        self.check_bytes(&bytes, report, Some(path))
+        self.check_bytes(bytes, report, Some(path))
     }
 
     /// Check already-read bytes (a file, or a part extracted from a container). `path`, when the
     /// bytes are a file, lets sidecars and request attachments be found beside it.
     pub fn check_bytes(
         &self,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         mut report: DocumentReport,
         path: Option<&Path>,
     ) -> DocumentReport {
@@ -155,7 +155,7 @@ impl Engine {
                         Stage::Input,
                         format!(
                             "not a PDF, an XML document or an HTTP request file (starts with {})",
-                            describe_head(bytes)
+                            describe_head(&bytes)
                         ),
                     )
                     .with_hint("fsecheck recognises files by content: %PDF-, XML markup, or a request line.")
@@ -213,11 +213,11 @@ impl Engine {
     /// The XML stages; returns the CDA facts for the metadata cross-checks.
     fn check_xml(
         &self,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         report: &mut DocumentReport,
     ) -> Option<fsecheck_metadata::CdaFacts> {
         let t = Instant::now();
-        let prepared = fsecheck_xml::prepare(bytes, &self.options.limits);
+        let prepared = fsecheck_xml::prepare_owned(bytes, &self.options.limits);
         report.timing_ms.insert("decode".into(), ms(t));
         report.findings.extend(prepared.findings);
         let text = prepared.text?;
@@ -238,12 +238,18 @@ impl Engine {
             Err(f) => report.findings.push(*f),
             Ok(h) => self.cda_stages(&doc, &h, report),
         }
-        let index = LineIndex::new(&text);
-        for f in &mut report.findings {
-            if let (Some(span), None) = (f.location.span, f.location.line) {
-                let (l, c) = index.line_col(&text, span.start);
-                f.location.line = Some(l);
-                f.location.column = Some(c);
+        if report
+            .findings
+            .iter()
+            .any(|f| f.location.span.is_some() && f.location.line.is_none())
+        {
+            let index = LineIndex::new(&text);
+            for f in &mut report.findings {
+                if let (Some(span), None) = (f.location.span, f.location.line) {
+                    let (l, c) = index.line_col(&text, span.start);
+                    f.location.line = Some(l);
+                    f.location.column = Some(c);
+                }
             }
         }
         let facts = requests::cda_facts(&doc);
@@ -385,7 +391,7 @@ mod tests {
     }
 
     fn check(bytes: &[u8]) -> DocumentReport {
-        engine().check_bytes(bytes, DocumentReport::new("t", Kind::Other), None)
+        engine().check_bytes(bytes.to_vec(), DocumentReport::new("t", Kind::Other), None)
     }
 
     #[test]

@@ -78,6 +78,29 @@ fn err(id: &str, message: String, hint: &str) -> Box<Finding> {
     Box::new(Finding::error(id, Stage::Xml, message).with_hint(hint))
 }
 
+/// Decode owned bytes: plain UTF-8 without a BOM (the common case) becomes the text without a
+/// copy; everything else goes through [`decode`], with the same results.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<Decoded, Box<Finding>> {
+    let plain = !bytes.is_empty()
+        && !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        && !bytes.starts_with(&[0xFF, 0xFE])
+        && !bytes.starts_with(&[0xFE, 0xFF])
+        && !matches!(bytes.get(..2), Some([0, _] | [_, 0]))
+        && declared_encoding(&bytes).is_none_or(|l| classify(&l) == Some(Declared::Utf8));
+    if !plain {
+        return decode(&bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Decoded {
+            text,
+            encoding: Encoding::Utf8,
+            had_bom: false,
+            findings: Vec::new(),
+        }),
+        Err(e) => decode(e.as_bytes()),
+    }
+}
+
 /// Decode `bytes` to text. Fatal problems (no way to read the text) are `Err`.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, Box<Finding>> {
     if bytes.is_empty() {
@@ -451,6 +474,25 @@ mod tests {
         assert_eq!(e.id, "xml/encoding-mismatch");
         let e = decode(b"<?xml version=\"1.0\" encoding=\"EBCDIC-XYZ\"?><a/>").unwrap_err();
         assert_eq!(e.id, "xml/unsupported-encoding");
+    }
+
+    #[test]
+    fn owned_fast_path_agrees_with_decode() {
+        let cases: [&[u8]; 6] = [
+            b"<a>\xC3\xA8</a>",
+            b"<?xml version='1.0' encoding='UTF-8'?><a/>",
+            b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE8</a>",
+            b"<a>caff\xE8</a>",
+            b"",
+            b"\xEF\xBB\xBF<a/>",
+        ];
+        for c in cases {
+            let a = decode(c).map(|d| (d.text, d.encoding)).map_err(|f| f.id);
+            let b = decode_owned(c.to_vec())
+                .map(|d| (d.text, d.encoding))
+                .map_err(|f| f.id);
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

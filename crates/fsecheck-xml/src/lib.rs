@@ -20,7 +20,7 @@ pub mod prescan;
 
 use fsecheck_core::{Finding, Stage};
 
-pub use decode::{decode, Decoded, Encoding};
+pub use decode::{decode, decode_owned, Decoded, Encoding};
 pub use lines::LineIndex;
 pub use path::node_xpath;
 
@@ -59,13 +59,18 @@ pub struct Prepared {
 /// Decode `bytes`, then check the prolog (DOCTYPE) and the limits without building a tree.
 /// `text` is `None` when the document must not be parsed; `findings` then says why.
 pub fn prepare(bytes: &[u8], limits: &Limits) -> Prepared {
+    prepare_owned(bytes.to_vec(), limits)
+}
+
+/// [`prepare`] taking ownership: UTF-8 input becomes the text without a copy.
+pub fn prepare_owned(bytes: Vec<u8>, limits: &Limits) -> Prepared {
     let mut out = Prepared::default();
     if bytes.len() as u64 > limits.max_bytes {
         out.findings
             .push(size_finding(bytes.len() as u64, limits.max_bytes));
         return out;
     }
-    let decoded = match decode(bytes) {
+    let decoded = match decode_owned(bytes) {
         Ok(d) => d,
         Err(f) => {
             out.findings.push(*f);

@@ -9,10 +9,7 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if from >= hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(&hay[from..], needle).map(|p| from + p)
 }
 
 fn at(text: &str, offset: usize, f: Finding) -> Box<Finding> {
@@ -26,7 +23,7 @@ pub fn prescan(text: &str, limits: &Limits) -> Result<(), Box<Finding>> {
     let b = text.as_bytes();
     let mut i = 0usize;
     let mut depth = 0usize;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'<').map(|p| p + i) {
+    while let Some(p) = memchr::memchr(b'<', &b[i.min(b.len())..]).map(|p| p + i) {
         let rest = &b[p + 1..];
         if rest.starts_with(b"!--") {
             match find(b, p + 4, b"-->") {
