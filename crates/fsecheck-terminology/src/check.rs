@@ -1,0 +1,577 @@
+//! The terminology stage proper: one pass over the document, then the gateway's steps.
+
+use crate::catalog::{Catalog, CodeSource, ManagedSystem};
+use crate::{is_blocklisted, javaorder, rules, CheckOptions, GATEWAY_MESSAGE};
+use fsecheck_core::{Finding, Stage};
+use roxmltree::{Document, Node, NodeId};
+use std::collections::{HashMap, HashSet};
+
+/// `CodeSystemChangeEnum`, in the gateway's order: for `observation > code[code=X]`, every `value`
+/// descendant of that observation gets `@codeSystem` = the mapped system.
+const REMAP: [(&str, &str); 6] = [
+    ("89261-2", "2.16.840.1.113883.2.9.10.1.4.3.4.5"),
+    ("33999-4", "2.16.840.1.113883.2.9.77.22.11.7"),
+    ("75246-9", "2.16.840.1.113883.2.9.77.22.11.15"),
+    ("72166-2", "1.3.6.1.4.1.12009.10.1.1356"),
+    ("74204-9", "1.3.6.1.4.1.12009.10.1.1694"),
+    ("45404-1", "1.3.6.1.4.1.12009.10.1.3342"),
+];
+
+/// (system, resolved version): the gateway's `CodeSystemVersionDTO`.
+type SystemVersion<'a> = (&'a str, Option<&'a str>);
+
+const BLOCKLIST_MSG: &str = "È stato trovato almeno un dizionario presente in Blocklist: ";
+const VERSION_MSG: &str = "È stata trovata almeno una versione non gestita di un dizionario: ";
+const CODES_MSG: &str = "Almeno uno dei seguenti vocaboli non è censito: ";
+const EMPTY_DB_MSG: &str = "Non è stato trovato alcun dizionario gestito su FSE";
+
+/// One element carrying a code system, as the gateway extracts it (`CDAHelper.getCode`): empty
+/// attributes count as absent.
+struct Item<'a, 'input> {
+    node: Node<'a, 'input>,
+    code: Option<&'a str>,
+    /// The effective system (after re-mapping).
+    system: &'a str,
+    /// Set when re-mapped: the `@codeSystem` the element really carries (`None` if it had none).
+    remapped_from: Option<Option<&'a str>>,
+    version: Option<&'a str>,
+    display: Option<&'a str>,
+    system_name: Option<&'a str>,
+}
+
+/// Attribute lookup as jsoup does it on its HTML parse: attribute names are case-insensitive;
+/// a prefixed attribute (`sdtc:code`) is a different name.
+fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
+    if let Some(v) = node.attribute(name) {
+        return Some(v);
+    }
+    node.attributes()
+        .find(|a| a.namespace().is_none() && a.name().eq_ignore_ascii_case(name))
+        .map(|a| a.value())
+}
+
+fn non_empty(v: Option<&str>) -> Option<&str> {
+    v.filter(|s| !s.is_empty())
+}
+
+/// Does the element's tag read `name` (ASCII case-insensitive) with no prefix? jsoup's HTML
+/// parser lower-cases tag names and keeps prefixes (`cda:code` is not `code`).
+fn is_tag(node: Node<'_, '_>, name: &str) -> bool {
+    if !node.is_element() || !node.tag_name().name().eq_ignore_ascii_case(name) {
+        return false;
+    }
+    // Unprefixed iff the source reads `<` + local name right at the element's start.
+    let text = node.document().input_text();
+    let start = node.range().start + 1;
+    text.get(start..start + name.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Byte range of the element's start tag (`<code … />` or `<code …>`), from its node range.
+fn start_tag_span(node: Node<'_, '_>) -> (usize, usize) {
+    let range = node.range();
+    let text = node.document().input_text();
+    let bytes = &text.as_bytes()[range.start..range.end];
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return (range.start, range.start + i + 1),
+            None => {}
+        }
+    }
+    (range.start, range.end)
+}
+
+/// Step 1: value elements whose code system the gateway rewrites, with the new system.
+fn remap_targets(doc: &Document<'_>) -> HashMap<NodeId, &'static str> {
+    // Candidate observations per change, in document order (the order of `document.select`).
+    let mut per_change: [Vec<Node<'_, '_>>; 6] = Default::default();
+    for code in doc.descendants().filter(|n| is_tag(*n, "code")) {
+        let Some(value) = attr(code, "code") else {
+            continue;
+        };
+        // jsoup's [attr=value]: trimmed, case-insensitive.
+        let value = value.trim();
+        let Some(k) = REMAP
+            .iter()
+            .position(|(c, _)| c.eq_ignore_ascii_case(value))
+        else {
+            continue;
+        };
+        if let Some(obs) = code.parent().filter(|p| is_tag(*p, "observation")) {
+            per_change[k].push(obs);
+        }
+    }
+    let mut map = HashMap::new();
+    for (k, observations) in per_change.iter().enumerate() {
+        for obs in observations {
+            // `elem.select("value")`: every descendant named value, at any depth.
+            for v in obs.descendants().skip(1).filter(|n| is_tag(*n, "value")) {
+                map.insert(v.id(), REMAP[k].1);
+            }
+        }
+    }
+    map
+}
+
+/// Step 2: every element with `@codeSystem` (or re-mapped), in document order.
+fn extract<'a, 'input>(
+    doc: &'a Document<'input>,
+    remap: &HashMap<NodeId, &'static str>,
+) -> Vec<Item<'a, 'input>> {
+    let mut items = Vec::new();
+    for node in doc.descendants().filter(Node::is_element) {
+        let given = attr(node, "codeSystem");
+        let mapped = if remap.is_empty() {
+            None
+        } else {
+            remap.get(&node.id()).copied()
+        };
+        let (system, remapped_from) = match (mapped, given) {
+            (Some(m), g) => (m, Some(g)),
+            (None, Some(g)) => (g, None),
+            (None, None) => continue,
+        };
+        // An empty codeSystem is null for the gateway: neither allowed, blocked nor managed,
+        // hence dropped as "unknown" without a trace. We do the same.
+        if system.is_empty() {
+            continue;
+        }
+        items.push(Item {
+            node,
+            code: non_empty(attr(node, "code")),
+            system,
+            remapped_from,
+            version: non_empty(attr(node, "codeSystemVersion")),
+            display: non_empty(attr(node, "displayName")),
+            system_name: non_empty(attr(node, "codeSystemName")),
+        });
+    }
+    items
+}
+
+fn version_label(system: &str, version: Option<&str>) -> String {
+    match version {
+        Some(v) => format!("{system} v{v}"),
+        None => system.to_string(),
+    }
+}
+
+fn codes_group(system: &str, version: Option<&str>, codes: &[Option<&str>]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in codes {
+        let c = c.unwrap_or("null");
+        if !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    format!(
+        "[CodeSystem: {}, Codes: {}]",
+        version_label(system, version),
+        seen.join(", ")
+    )
+}
+
+struct Ctx<'c> {
+    catalog: &'c Catalog,
+}
+
+impl Ctx<'_> {
+    fn element_finding(
+        &self,
+        id: &str,
+        message: String,
+        hint: String,
+        item: &Item<'_, '_>,
+        resolved: Option<Option<&str>>,
+    ) -> Finding {
+        let (s, e) = start_tag_span(item.node);
+        let mut f = Finding::error(id, Stage::Terminology, message)
+            .with_span(s, e)
+            .with_xpath(fsecheck_xml::node_xpath(item.node))
+            .with_hint(hint)
+            .with_detail("codeSystem", item.system);
+        if let Some(c) = item.code {
+            f = f.with_detail("code", c);
+        }
+        if let Some(d) = item.display {
+            f = f.with_detail("displayName", d);
+        }
+        if let Some(n) = item.system_name {
+            f = f.with_detail("codeSystemName", n);
+        }
+        if let Some(v) = item.version {
+            f = f.with_detail("codeSystemVersion", v);
+        }
+        if let Some(orig) = item.remapped_from {
+            f = f.with_detail("codeSystem.original", orig.unwrap_or("(none)"));
+        }
+        if let Some(resolved) = resolved {
+            f = f.with_detail("codeSystemVersion.resolved", resolved.unwrap_or("(null)"));
+            if let Some(rec) = self
+                .catalog
+                .systems
+                .get(item.system)
+                .and_then(|s| s.record(resolved))
+            {
+                if let Some(d) = &rec.release_date {
+                    f = f.with_detail("dictionary.release_date", d.as_str());
+                }
+            }
+        }
+        f
+    }
+}
+
+pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if catalog.record_count == 0 {
+        findings.push(
+            Finding::error(rules::NO_DICTIONARIES, Stage::Terminology, EMPTY_DB_MSG)
+                .with_hint("the catalog lists no managed dictionary; the gateway refuses every document in that state")
+                .with_detail(GATEWAY_MESSAGE, EMPTY_DB_MSG),
+        );
+        return findings;
+    }
+    let ctx = Ctx { catalog };
+    let remap = remap_targets(doc);
+    let items = extract(doc, &remap);
+
+    // Step 3: allow-list.
+    let items: Vec<Item<'_, '_>> = items
+        .into_iter()
+        .filter(|it| !catalog.systems.get(it.system).is_some_and(|s| s.whitelist))
+        .collect();
+
+    // Step 4: block-list. The gateway throws: nothing after this step runs.
+    let mut gateway_decided = false;
+    let mut blocked: Vec<&str> = Vec::new();
+    for it in &items {
+        if is_blocklisted(it.system) && !blocked.contains(&it.system) {
+            blocked.push(it.system);
+        }
+    }
+    if !blocked.is_empty() {
+        let gateway = format!("{BLOCKLIST_MSG}[{}]", blocked.join(", "));
+        for it in items.iter().filter(|it| is_blocklisted(it.system)) {
+            let f = ctx.element_finding(
+                rules::BLOCKLISTED_SYSTEM,
+                format!("{BLOCKLIST_MSG}[{}]", it.system),
+                format!(
+                    "code system {} has a dot-component 999 or 9999, which the gateway treats as a placeholder OID and refuses; use the real OID of the coding system",
+                    it.system
+                ),
+                it,
+                None,
+            );
+            findings.push(f);
+        }
+        attach_gateway_message(&mut findings, gateway);
+        if !opts.continue_after_blocking {
+            return findings;
+        }
+        gateway_decided = true;
+    }
+    let items: Vec<Item<'_, '_>> = if gateway_decided {
+        items
+            .into_iter()
+            .filter(|it| !is_blocklisted(it.system))
+            .collect()
+    } else {
+        items
+    };
+
+    // Step 5: systems the gateway does not manage are accepted (and only logged there).
+    let mut unknown: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut managed_idx: Vec<usize> = Vec::with_capacity(items.len());
+    let mut systems: Vec<&ManagedSystem> = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        match catalog.systems.get(it.system) {
+            Some(s) => {
+                managed_idx.push(i);
+                systems.push(s);
+            }
+            None => match unknown.iter_mut().find(|(s, _)| *s == it.system) {
+                Some((_, v)) => v.push(i),
+                None => unknown.push((it.system, vec![i])),
+            },
+        }
+    }
+    for (system, idx) in &unknown {
+        let first = &items[idx[0]];
+        let (s, e) = start_tag_span(first.node);
+        let mut codes: Vec<&str> = Vec::new();
+        for &i in idx {
+            if let Some(c) = items[i].code {
+                if !codes.contains(&c) {
+                    codes.push(c);
+                }
+            }
+        }
+        findings.push(
+            Finding::info(
+                rules::SYSTEM_NOT_MANAGED,
+                Stage::Terminology,
+                format!("code system {system} is not managed by the gateway: its codes are not checked"),
+            )
+            .with_span(s, e)
+            .with_xpath(fsecheck_xml::node_xpath(first.node))
+            .with_hint("the gateway accepts code systems missing from its dictionary collection without checking them (it only logs \"Unknown CodeSystems found during the validation\"); check the OID is the intended one")
+            .with_detail("codeSystem", *system)
+            .with_detail("occurrences", idx.len().to_string())
+            .with_detail("codes", codes.join(", ")),
+        );
+    }
+
+    // Step 6: a missing version becomes the system's latest version.
+    let resolved: Vec<Option<&str>> = managed_idx
+        .iter()
+        .zip(&systems)
+        .map(|(&i, s)| items[i].version.or(s.max_version.as_deref()))
+        .collect();
+
+    // The gateway's list order after `sanitizeMissingVersion` (removeAll + addAll): explicit
+    // versions first, minus those equal to a sanitized code, then the sanitized codes. A code-less
+    // CodeDTO never equals anything, so a sanitized one stays in place and is also appended.
+    let list = gateway_list_order(&items, &managed_idx, &resolved);
+
+    // Step 7: explicit versions must be known. The gateway throws: nothing after this step runs.
+    let mut invalid: Vec<(&str, Option<&str>)> = Vec::new();
+    for &k in &list {
+        let key = (items[managed_idx[k]].system, resolved[k]);
+        if !systems[k].has_version(key.1) && !invalid.contains(&key) {
+            invalid.push(key);
+        }
+    }
+    if !invalid.is_empty() {
+        let labels: Vec<String> = invalid.iter().map(|(s, v)| version_label(s, *v)).collect();
+        let gateway = format!("{VERSION_MSG}[{}]", labels.join(", "));
+        for (k, &i) in managed_idx.iter().enumerate() {
+            let it = &items[i];
+            if systems[k].has_version(resolved[k]) {
+                continue;
+            }
+            let known: Vec<&str> = systems[k]
+                .records
+                .iter()
+                .map(|r| r.version.as_deref().unwrap_or("(none)"))
+                .collect();
+            let hint = if systems[k].records.iter().all(|r| r.version.is_none()) {
+                format!(
+                    "the gateway's dictionary for {} has no version, so any codeSystemVersion is refused; drop the attribute",
+                    it.system
+                )
+            } else {
+                format!(
+                    "codeSystemVersion must equal a version the gateway knows for {} ({}); drop the attribute to use the latest",
+                    it.system,
+                    known.join(", ")
+                )
+            };
+            let f = ctx
+                .element_finding(
+                    rules::UNKNOWN_VERSION,
+                    format!("{VERSION_MSG}[{}]", version_label(it.system, resolved[k])),
+                    hint,
+                    it,
+                    Some(resolved[k]),
+                )
+                .with_detail("known_versions", known.join(", "));
+            findings.push(f);
+        }
+        if !gateway_decided {
+            attach_gateway_message(&mut findings, gateway);
+        }
+        if !opts.continue_after_blocking {
+            return findings;
+        }
+        gateway_decided = true;
+    }
+
+    // Step 8: look every code up in its (system, version) dictionary.
+    let mut found = vec![true; managed_idx.len()];
+    let mut unavailable: Vec<(&str, Vec<usize>, String)> = Vec::new();
+    for (k, &i) in managed_idx.iter().enumerate() {
+        let it = &items[i];
+        if !systems[k].has_version(resolved[k]) {
+            // Only reached with continue_after_blocking: already reported as unknown-version.
+            continue;
+        }
+        match systems[k].codes() {
+            CodeSource::Loaded(table) => {
+                found[k] = it.code.is_some_and(|c| table.contains(c, resolved[k]));
+            }
+            CodeSource::Missing(p) => {
+                add_unavailable(&mut unavailable, it.system, k, || {
+                    format!("{} is not in the catalog", p.display())
+                });
+            }
+            CodeSource::Broken(e) => {
+                add_unavailable(&mut unavailable, it.system, k, || e.clone());
+            }
+        }
+    }
+    let mut groups: Vec<(SystemVersion<'_>, Vec<Option<&str>>)> = Vec::new();
+    for &k in &list {
+        if found[k] {
+            continue;
+        }
+        let it = &items[managed_idx[k]];
+        let key = (it.system, resolved[k]);
+        match groups.iter_mut().find(|(g, _)| *g == key) {
+            Some((_, codes)) => codes.push(it.code),
+            None => groups.push((key, vec![it.code])),
+        }
+    }
+    let first_error = findings.len();
+    for (k, &i) in managed_idx.iter().enumerate() {
+        if found[k] {
+            continue;
+        }
+        let it = &items[i];
+        let message = format!(
+            "{CODES_MSG}{}",
+            codes_group(it.system, resolved[k], &[it.code])
+        );
+        let f = match it.code {
+            Some(code) => ctx.element_finding(
+                rules::UNKNOWN_CODE,
+                message,
+                format!(
+                    "code {code} is not in the gateway's dictionary {}; use a code from that code system, or the right codeSystem OID for this code",
+                    version_label(it.system, resolved[k])
+                ),
+                it,
+                Some(resolved[k]),
+            ),
+            None => ctx.element_finding(
+                rules::MISSING_CODE,
+                message,
+                format!(
+                    "the element names the managed code system {} but has no @code (e.g. a nullFlavor); the gateway looks up the missing code and fails, reporting it as \"null\"",
+                    it.system
+                ),
+                it,
+                Some(resolved[k]),
+            ),
+        };
+        findings.push(f);
+    }
+    for (system, ks, reason) in &unavailable {
+        let first = &items[managed_idx[ks[0]]];
+        let (s, e) = start_tag_span(first.node);
+        let mut codes: Vec<&str> = Vec::new();
+        for &k in ks {
+            if let Some(c) = items[managed_idx[k]].code {
+                if !codes.contains(&c) {
+                    codes.push(c);
+                }
+            }
+        }
+        let mut versions: Vec<&str> = Vec::new();
+        for &k in ks {
+            let v = resolved[k].unwrap_or("(null)");
+            if !versions.contains(&v) {
+                versions.push(v);
+            }
+        }
+        findings.push(
+            Finding::warning(
+                rules::DICTIONARY_UNAVAILABLE,
+                Stage::Terminology,
+                format!(
+                    "the dictionary of managed code system {system} is not available: {} code(s) not checked",
+                    ks.len()
+                ),
+            )
+            .with_span(s, e)
+            .with_xpath(fsecheck_xml::node_xpath(first.node))
+            .with_hint("the gateway checks these codes against its dictionary, but the catalog snapshot lacks the code list (LOINC and AIC are not published in the public mirror); the gateway may still refuse them")
+            .with_detail("codeSystem", *system)
+            .with_detail("occurrences", ks.len().to_string())
+            .with_detail("codes", codes.join(", "))
+            .with_detail("codeSystemVersion.resolved", versions.join(", "))
+            .with_detail("reason", reason.as_str()),
+        );
+    }
+    if !groups.is_empty() && !gateway_decided {
+        let hashes: Vec<i32> = groups
+            .iter()
+            .map(|((s, v), _)| javaorder::system_version_hash(s, *v))
+            .collect();
+        let parts: Vec<String> = javaorder::iteration_order(&hashes)
+            .into_iter()
+            .map(|g| {
+                let ((s, v), codes) = &groups[g];
+                codes_group(s, *v, codes)
+            })
+            .collect();
+        let gateway = format!("{CODES_MSG}{}", parts.join(", "));
+        if let Some(f) = findings[first_error..]
+            .iter_mut()
+            .find(|f| f.severity == fsecheck_core::Severity::Error)
+        {
+            f.details.insert(GATEWAY_MESSAGE.to_string(), gateway);
+        }
+    }
+    findings
+}
+
+fn add_unavailable<'a>(
+    list: &mut Vec<(&'a str, Vec<usize>, String)>,
+    system: &'a str,
+    k: usize,
+    reason: impl FnOnce() -> String,
+) {
+    match list.iter_mut().find(|(s, _, _)| *s == system) {
+        Some((_, v, _)) => v.push(k),
+        None => list.push((system, vec![k], reason())),
+    }
+}
+
+fn attach_gateway_message(findings: &mut [Finding], message: String) {
+    if let Some(f) = findings
+        .iter_mut()
+        .find(|f| f.severity == fsecheck_core::Severity::Error)
+    {
+        f.details.insert(GATEWAY_MESSAGE.to_string(), message);
+    }
+}
+
+/// Indexes into `managed_idx` (and `resolved`) in the order of the gateway's code list after
+/// `sanitizeMissingVersion`.
+fn gateway_list_order(
+    items: &[Item<'_, '_>],
+    managed_idx: &[usize],
+    resolved: &[Option<&str>],
+) -> Vec<usize> {
+    let sanitized: Vec<usize> = (0..managed_idx.len())
+        .filter(|&k| items[managed_idx[k]].version.is_none())
+        .collect();
+    if sanitized.is_empty() {
+        return (0..managed_idx.len()).collect();
+    }
+    let key = |k: usize| {
+        let it = &items[managed_idx[k]];
+        it.code.map(|c| (c, it.system, resolved[k]))
+    };
+    let sanitized_keys: HashSet<(&str, &str, Option<&str>)> =
+        sanitized.iter().filter_map(|&k| key(k)).collect();
+    let mut list = Vec::with_capacity(managed_idx.len() + sanitized.len());
+    for k in 0..managed_idx.len() {
+        match key(k) {
+            // Code-less: never equal to anything, never removed.
+            None => list.push(k),
+            Some(kk) => {
+                if !sanitized_keys.contains(&kk) {
+                    list.push(k);
+                }
+            }
+        }
+    }
+    list.extend(sanitized);
+    list
+}
