@@ -415,15 +415,24 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
         }
     }
     let mut groups: Vec<(SystemVersion<'_>, Vec<Option<&str>>)> = Vec::new();
+    // Key index of every element of the gateway's remaining list (duplicates included: they
+    // matter for when its HashMap resizes).
+    let mut element_keys: Vec<usize> = Vec::new();
     for &k in &list {
         if found[k] {
             continue;
         }
         let it = &items[managed_idx[k]];
         let key = (it.system, resolved[k]);
-        match groups.iter_mut().find(|(g, _)| *g == key) {
-            Some((_, codes)) => codes.push(it.code),
-            None => groups.push((key, vec![it.code])),
+        match groups.iter().position(|(g, _)| *g == key) {
+            Some(g) => {
+                groups[g].1.push(it.code);
+                element_keys.push(g);
+            }
+            None => {
+                element_keys.push(groups.len());
+                groups.push((key, vec![it.code]));
+            }
         }
     }
     let first_error = findings.len();
@@ -502,7 +511,7 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
             .iter()
             .map(|((s, v), _)| javaorder::system_version_hash(s, *v))
             .collect();
-        let parts: Vec<String> = javaorder::iteration_order(&hashes)
+        let parts: Vec<String> = javaorder::grouping_order(&element_keys, &hashes)
             .into_iter()
             .map(|g| {
                 let ((s, v), codes) = &groups[g];
