@@ -2,8 +2,9 @@
 //! gateway manages, their versions, allow-list flags) and `terminology/<oid>.csv` (their codes).
 
 use crate::error::Error;
+use crate::fxhash::{FxHashMap, FxHashSet};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,8 +26,8 @@ pub struct DictionaryRecord {
 /// The codes of one managed system, from its CSV, grouped by version (`""` = null version).
 #[derive(Debug, Default)]
 pub(crate) struct CodeTable {
-    by_version: HashMap<Box<str>, HashSet<Box<str>>>,
-    all: HashSet<Box<str>>,
+    by_version: FxHashMap<Box<str>, FxHashSet<Box<str>>>,
+    all: FxHashSet<Box<str>>,
 }
 
 impl CodeTable {
@@ -40,7 +41,7 @@ impl CodeTable {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.by_version.values().map(HashSet::len).sum()
+        self.by_version.values().map(|s| s.len()).sum()
     }
 }
 
@@ -82,7 +83,7 @@ impl ManagedSystem {
 }
 
 pub(crate) struct Catalog {
-    pub(crate) systems: HashMap<String, ManagedSystem>,
+    pub(crate) systems: FxHashMap<String, ManagedSystem>,
     pub(crate) record_count: usize,
 }
 
@@ -101,7 +102,7 @@ pub(crate) fn load(catalog_dir: &Path) -> Result<Catalog, Error> {
         }
         grouped.entry(r.system.clone()).or_default().push(r);
     }
-    let mut systems = HashMap::with_capacity(grouped.len());
+    let mut systems = FxHashMap::default();
     for system in order {
         let records = grouped.remove(&system).unwrap_or_default();
         let whitelist = records.iter().any(|r| r.whitelist);

@@ -5,6 +5,7 @@ use crate::{is_blocklisted, javaorder, rules, CheckOptions, GATEWAY_MESSAGE};
 use fsecheck_core::{Finding, Stage};
 use roxmltree::{Document, Node, NodeId};
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// `CodeSystemChangeEnum`, in the gateway's order: for `observation > code[code=X]`, every `value`
 /// descendant of that observation gets `@codeSystem` = the mapped system.
@@ -37,17 +38,15 @@ struct Item<'a, 'input> {
     version: Option<&'a str>,
     display: Option<&'a str>,
     system_name: Option<&'a str>,
+    /// Index of the system in the document's distinct-system table.
+    sys: usize,
 }
 
-/// Attribute lookup as jsoup does it on its HTML parse: attribute names are case-insensitive;
-/// a prefixed attribute (`sdtc:code`) is a different name.
-fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    if let Some(v) = node.attribute(name) {
-        return Some(v);
-    }
-    node.attributes()
-        .find(|a| a.namespace().is_none() && a.name().eq_ignore_ascii_case(name))
-        .map(|a| a.value())
+/// A distinct code system of the document, looked up once.
+struct SysInfo<'a, 'c> {
+    name: &'a str,
+    managed: Option<&'c ManagedSystem>,
+    blocked: bool,
 }
 
 fn non_empty(v: Option<&str>) -> Option<&str> {
@@ -85,22 +84,56 @@ fn start_tag_span(node: Node<'_, '_>) -> (usize, usize) {
     (range.start, range.end)
 }
 
+/// The attributes the stage reads, found in one scan of an element's attributes.
+#[derive(Default)]
+struct Attrs<'a> {
+    code: Option<&'a str>,
+    code_system: Option<&'a str>,
+    version: Option<&'a str>,
+    display: Option<&'a str>,
+    system_name: Option<&'a str>,
+}
+
+/// One pass over the attributes. Names are compared exactly (jsoup, on its HTML parse, would also
+/// accept `codesystem` or `CODESYSTEM`; such names are invalid against the CDA schema, and the
+/// gateway only runs this stage on schema-valid documents). Unprefixed only; first one wins.
+fn scan_attrs<'a>(node: Node<'a, '_>) -> Attrs<'a> {
+    let mut a = Attrs::default();
+    for at in node.attributes() {
+        if at.namespace().is_some() {
+            continue;
+        }
+        let slot = match at.name() {
+            "code" => &mut a.code,
+            "codeSystem" => &mut a.code_system,
+            "displayName" => &mut a.display,
+            "codeSystemName" => &mut a.system_name,
+            "codeSystemVersion" => &mut a.version,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(at.value());
+        }
+    }
+    a
+}
+
+/// Is this `code` element's @code one of the re-mapping codes (jsoup's `[code=X]`: trimmed,
+/// case-insensitive)? Returns the index in [`REMAP`].
+fn remap_index(code: &str) -> Option<usize> {
+    let code = code.trim();
+    REMAP.iter().position(|(c, _)| c.eq_ignore_ascii_case(code))
+}
+
 /// Step 1: value elements whose code system the gateway rewrites, with the new system.
-fn remap_targets(doc: &Document<'_>) -> HashMap<NodeId, &'static str> {
-    // Candidate observations per change, in document order (the order of `document.select`).
+/// `codes` are the `code` elements whose @code is a re-mapping code, in document order.
+fn remap_targets(codes: &[(Node<'_, '_>, usize)]) -> HashMap<NodeId, &'static str> {
+    // Observations per change, in document order (the order of `document.select`).
     let mut per_change: [Vec<Node<'_, '_>>; 6] = Default::default();
-    for code in doc.descendants().filter(|n| is_tag(*n, "code")) {
-        let Some(value) = attr(code, "code") else {
+    for &(code, k) in codes {
+        if !is_tag(code, "code") {
             continue;
-        };
-        // jsoup's [attr=value]: trimmed, case-insensitive.
-        let value = value.trim();
-        let Some(k) = REMAP
-            .iter()
-            .position(|(c, _)| c.eq_ignore_ascii_case(value))
-        else {
-            continue;
-        };
+        }
         if let Some(obs) = code.parent().filter(|p| is_tag(*p, "observation")) {
             per_change[k].push(obs);
         }
@@ -117,40 +150,138 @@ fn remap_targets(doc: &Document<'_>) -> HashMap<NodeId, &'static str> {
     map
 }
 
-/// Step 2: every element with `@codeSystem` (or re-mapped), in document order.
-fn extract<'a, 'input>(
-    doc: &'a Document<'input>,
-    remap: &HashMap<NodeId, &'static str>,
-) -> Vec<Item<'a, 'input>> {
-    let mut items = Vec::new();
+/// Finds the attribute name `codeSystem` in the source text (names only come from the text).
+fn finder() -> &'static memchr::memmem::Finder<'static> {
+    static F: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| memchr::memmem::Finder::new("codeSystem"))
+}
+
+/// Steps 1 and 2: every element with `@codeSystem` (or re-mapped), in document order.
+///
+/// The source text is searched once for `codeSystem`; walking the elements in document order,
+/// only those whose start tag can hold such a hit (a hit between the element's start and the next
+/// element's start) get their attributes read, plus every `code` element (re-mapping). This reads
+/// far fewer attributes than a plain walk; `extract_full` (tests) is the plain walk, and both must
+/// agree.
+fn extract<'a, 'input>(doc: &'a Document<'input>) -> Vec<Item<'a, 'input>> {
+    let text = doc.input_text();
+    let hits: Vec<usize> = finder().find_iter(text.as_bytes()).collect();
+    let mut nodes: Vec<Node<'a, 'input>> = Vec::with_capacity(hits.len());
+    let mut remap_codes: Vec<(Node<'a, 'input>, usize)> = Vec::new();
+    let mut j = 0;
+    let mut prev: Option<Node<'a, 'input>> = None;
     for node in doc.descendants().filter(Node::is_element) {
-        let given = attr(node, "codeSystem");
+        let start = node.range().start;
+        if hits.get(j).is_some_and(|&h| h < start) {
+            if let Some(p) = prev {
+                nodes.push(p);
+            }
+            while hits.get(j).is_some_and(|&h| h < start) {
+                j += 1;
+            }
+        }
+        prev = Some(node);
+        let name = node.tag_name().name();
+        if name.len() == 4 && name.eq_ignore_ascii_case("code") {
+            if let Some(k) = scan_attrs(node).code.and_then(remap_index) {
+                remap_codes.push((node, k));
+            }
+        }
+    }
+    if j < hits.len() {
+        if let Some(p) = prev {
+            nodes.push(p);
+        }
+    }
+    let remap = if remap_codes.is_empty() {
+        HashMap::new()
+    } else {
+        remap_targets(&remap_codes)
+    };
+    if !remap.is_empty() {
+        nodes.extend(remap.keys().filter_map(|id| doc.get_node(*id)));
+        // NodeIds follow document order.
+        nodes.sort_by_key(|n| n.id().get_usize());
+        nodes.dedup_by_key(|n| n.id());
+    }
+    let mut items = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let a = scan_attrs(node);
         let mapped = if remap.is_empty() {
             None
         } else {
             remap.get(&node.id()).copied()
         };
-        let (system, remapped_from) = match (mapped, given) {
-            (Some(m), g) => (m, Some(g)),
-            (None, Some(g)) => (g, None),
-            (None, None) => continue,
-        };
-        // An empty codeSystem is null for the gateway: neither allowed, blocked nor managed,
-        // hence dropped as "unknown" without a trace. We do the same.
-        if system.is_empty() {
-            continue;
+        match (mapped, a.code_system) {
+            (Some(m), given) => push_item(&mut items, node, a, m, Some(given)),
+            (None, Some(given)) => push_item(&mut items, node, a, given, None),
+            (None, None) => {}
         }
-        items.push(Item {
-            node,
-            code: non_empty(attr(node, "code")),
-            system,
-            remapped_from,
-            version: non_empty(attr(node, "codeSystemVersion")),
-            display: non_empty(attr(node, "displayName")),
-            system_name: non_empty(attr(node, "codeSystemName")),
-        });
     }
     items
+}
+
+/// Steps 1 and 2 over every element, with re-mapping: the reference for [`extract`].
+#[cfg(test)]
+fn extract_full<'a, 'input>(doc: &'a Document<'input>) -> Vec<Item<'a, 'input>> {
+    let mut items = Vec::new();
+    let mut remap_codes: Vec<(Node<'a, 'input>, usize)> = Vec::new();
+    for node in doc.descendants().filter(Node::is_element) {
+        let a = scan_attrs(node);
+        if let Some(code) = a.code {
+            let name = node.tag_name().name();
+            if name.len() == 4 && name.eq_ignore_ascii_case("code") {
+                if let Some(k) = remap_index(code) {
+                    remap_codes.push((node, k));
+                }
+            }
+        }
+        if let Some(system) = a.code_system {
+            push_item(&mut items, node, a, system, None);
+        }
+    }
+    if remap_codes.is_empty() {
+        return items;
+    }
+    let remap = remap_targets(&remap_codes);
+    if remap.is_empty() {
+        return items;
+    }
+    // Redo the extraction with the re-mapped systems.
+    items.clear();
+    for node in doc.descendants().filter(Node::is_element) {
+        let a = scan_attrs(node);
+        match (remap.get(&node.id()).copied(), a.code_system) {
+            (Some(m), given) => push_item(&mut items, node, a, m, Some(given)),
+            (None, Some(given)) => push_item(&mut items, node, a, given, None),
+            (None, None) => {}
+        }
+    }
+    items
+}
+
+fn push_item<'a, 'input>(
+    items: &mut Vec<Item<'a, 'input>>,
+    node: Node<'a, 'input>,
+    a: Attrs<'a>,
+    system: &'a str,
+    remapped_from: Option<Option<&'a str>>,
+) {
+    // An empty codeSystem is null for the gateway: neither allowed, blocked nor managed,
+    // hence dropped as "unknown" without a trace. We do the same.
+    if system.is_empty() {
+        return;
+    }
+    items.push(Item {
+        node,
+        code: non_empty(a.code),
+        system,
+        remapped_from,
+        version: non_empty(a.version),
+        display: non_empty(a.display),
+        system_name: non_empty(a.system_name),
+        sys: 0,
+    });
 }
 
 fn version_label(system: &str, version: Option<&str>) -> String {
@@ -237,26 +368,38 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
         return findings;
     }
     let ctx = Ctx { catalog };
-    let remap = remap_targets(doc);
-    let items = extract(doc, &remap);
+    let items = extract(doc);
+
+    let mut items = items;
+    let mut sysinfo: Vec<SysInfo<'_, '_>> = Vec::new();
+    for it in &mut items {
+        it.sys = match sysinfo.iter().position(|s| s.name == it.system) {
+            Some(i) => i,
+            None => {
+                sysinfo.push(SysInfo {
+                    name: it.system,
+                    managed: catalog.systems.get(it.system),
+                    blocked: is_blocklisted(it.system),
+                });
+                sysinfo.len() - 1
+            }
+        };
+    }
 
     // Step 3: allow-list.
-    let items: Vec<Item<'_, '_>> = items
-        .into_iter()
-        .filter(|it| !catalog.systems.get(it.system).is_some_and(|s| s.whitelist))
-        .collect();
+    items.retain(|it| !sysinfo[it.sys].managed.is_some_and(|s| s.whitelist));
 
     // Step 4: block-list. The gateway throws: nothing after this step runs.
     let mut gateway_decided = false;
     let mut blocked: Vec<&str> = Vec::new();
     for it in &items {
-        if is_blocklisted(it.system) && !blocked.contains(&it.system) {
+        if sysinfo[it.sys].blocked && !blocked.contains(&it.system) {
             blocked.push(it.system);
         }
     }
     if !blocked.is_empty() {
         let gateway = format!("{BLOCKLIST_MSG}[{}]", blocked.join(", "));
-        for it in items.iter().filter(|it| is_blocklisted(it.system)) {
+        for it in items.iter().filter(|it| sysinfo[it.sys].blocked) {
             let f = ctx.element_finding(
                 rules::BLOCKLISTED_SYSTEM,
                 format!("{BLOCKLIST_MSG}[{}]", it.system),
@@ -275,21 +418,16 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
         }
         gateway_decided = true;
     }
-    let items: Vec<Item<'_, '_>> = if gateway_decided {
-        items
-            .into_iter()
-            .filter(|it| !is_blocklisted(it.system))
-            .collect()
-    } else {
-        items
-    };
+    if gateway_decided {
+        items.retain(|it| !sysinfo[it.sys].blocked);
+    }
 
     // Step 5: systems the gateway does not manage are accepted (and only logged there).
     let mut unknown: Vec<(&str, Vec<usize>)> = Vec::new();
     let mut managed_idx: Vec<usize> = Vec::with_capacity(items.len());
     let mut systems: Vec<&ManagedSystem> = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
-        match catalog.systems.get(it.system) {
+        match sysinfo[it.sys].managed {
             Some(s) => {
                 managed_idx.push(i);
                 systems.push(s);
@@ -583,4 +721,87 @@ fn gateway_list_order(
     }
     list.extend(sanitized);
     list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn signature(items: &[Item<'_, '_>]) -> Vec<(NodeId, String, Option<String>)> {
+        items
+            .iter()
+            .map(|it| {
+                (
+                    it.node.id(),
+                    it.system.to_string(),
+                    it.code.map(str::to_string),
+                )
+            })
+            .collect()
+    }
+
+    fn same_as_full_walk(text: &str) {
+        let doc = Document::parse(text).unwrap();
+        assert_eq!(
+            signature(&extract(&doc)),
+            signature(&extract_full(&doc)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn prefilter_walk_matches_full_walk_on_tricky_text() {
+        same_as_full_walk(
+            r#"<!-- codeSystem="1.2" --><r codeSystem="9"><a>text codeSystem here<b code="x" codeSystem="1.2.3"/>codeSystem after</a>
+<c codeSystemName="n" codeSystem="2"><d/><e codeSystem="3"/></c><f><![CDATA[codeSystem="4"]]></f>
+<g codeSystem=""/><h x="codesystem"/></r>"#,
+        );
+        same_as_full_walk(r#"<r><a codeSystem="1"/></r>"#);
+        // Re-mapping: the code has no codeSystem, the nested PQ value has none either.
+        same_as_full_walk(
+            r#"<r><observation><code code="33999-4"/><entryRelationship><observation>
+<code code="1" codeSystem="2"/><value value="1" unit="mg"/></observation></entryRelationship>
+<value code="LA16666-2" codeSystem="2.16.840.1.113883.6.1"/></observation>
+<act><code code="72166-2"/><value code="x" codeSystem="y"/></act></r>"#,
+        );
+        same_as_full_walk(r#"<r/>"#);
+    }
+
+    fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                xml_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "xml") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn prefilter_walk_matches_full_walk_on_the_corpus() {
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        let mut files = Vec::new();
+        xml_files(&corpus.join("validator"), &mut files);
+        xml_files(&corpus.join("examples"), &mut files);
+        assert!(files.len() > 900);
+        let mut compared = 0;
+        for f in files {
+            let Ok(text) = String::from_utf8(std::fs::read(&f).unwrap()) else {
+                continue;
+            };
+            let Ok(doc) = Document::parse(text.trim_start_matches('\u{feff}')) else {
+                continue;
+            };
+            assert_eq!(
+                signature(&extract(&doc)),
+                signature(&extract_full(&doc)),
+                "{}",
+                f.display()
+            );
+            compared += 1;
+        }
+        assert!(compared > 900);
+    }
 }

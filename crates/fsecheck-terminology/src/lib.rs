@@ -33,6 +33,7 @@ mod catalog;
 mod check;
 mod engine;
 mod error;
+mod fxhash;
 pub mod javaorder;
 
 pub use catalog::DictionaryRecord;

@@ -414,8 +414,21 @@ fn versioned_remap_target_resolves_its_version() {
 }
 
 #[test]
-fn attribute_names_match_case_insensitively_like_jsoup() {
-    // jsoup's HTML parser lower-cases attribute names; the gateway reads `codesystem` too.
+fn attribute_names_are_read_exactly() {
+    // jsoup would also read `codesystem`; such a name is invalid against the CDA schema and the
+    // gateway never runs this stage on schema-invalid documents, so we read names exactly.
     let (_, f) = check(&format!(r#"<value code="4280" codesystem="{ICD9CM}"/>"#));
+    assert!(f.is_empty(), "{f:#?}");
+    let (_, f) = check(&format!(r#"<value code="4280" codeSystem="{ICD9CM}"/>"#));
     assert_eq!(ids(&f), [rules::UNKNOWN_CODE]);
+}
+
+#[test]
+fn code_system_in_text_or_comments_is_not_an_attribute() {
+    let (_, f) = check(&format!(
+        r#"<!-- <value code="4280" codeSystem="{ICD9CM}"/> -->
+           <text>codeSystem="{ICD9CM}" code 4280</text>
+           <observation><code code="89261-2" codeSystem="{LOINC}"/><text>89261-2</text></observation>"#
+    ));
+    assert!(errors(&f).is_empty(), "{f:#?}");
 }
