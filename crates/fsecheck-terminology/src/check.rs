@@ -1,10 +1,10 @@
 //! The terminology stage proper: one pass over the document, then the gateway's steps.
 
 use crate::catalog::{Catalog, CodeSource, ManagedSystem};
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::{is_blocklisted, javaorder, rules, CheckOptions, GATEWAY_MESSAGE};
 use fsecheck_core::{Finding, Stage};
 use roxmltree::{Document, Node, NodeId};
-use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// `CodeSystemChangeEnum`, in the gateway's order: for `observation > code[code=X]`, every `value`
@@ -127,7 +127,7 @@ fn remap_index(code: &str) -> Option<usize> {
 
 /// Step 1: value elements whose code system the gateway rewrites, with the new system.
 /// `codes` are the `code` elements whose @code is a re-mapping code, in document order.
-fn remap_targets(codes: &[(Node<'_, '_>, usize)]) -> HashMap<NodeId, &'static str> {
+fn remap_targets(codes: &[(Node<'_, '_>, usize)]) -> FxHashMap<NodeId, &'static str> {
     // Observations per change, in document order (the order of `document.select`).
     let mut per_change: [Vec<Node<'_, '_>>; 6] = Default::default();
     for &(code, k) in codes {
@@ -138,7 +138,7 @@ fn remap_targets(codes: &[(Node<'_, '_>, usize)]) -> HashMap<NodeId, &'static st
             per_change[k].push(obs);
         }
     }
-    let mut map = HashMap::new();
+    let mut map = FxHashMap::default();
     for (k, observations) in per_change.iter().enumerate() {
         for obs in observations {
             // `elem.select("value")`: every descendant named value, at any depth.
@@ -194,7 +194,7 @@ fn extract<'a, 'input>(doc: &'a Document<'input>) -> Vec<Item<'a, 'input>> {
         }
     }
     let remap = if remap_codes.is_empty() {
-        HashMap::new()
+        FxHashMap::default()
     } else {
         remap_targets(&remap_codes)
     };
@@ -441,14 +441,7 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
     for (system, idx) in &unknown {
         let first = &items[idx[0]];
         let (s, e) = start_tag_span(first.node);
-        let mut codes: Vec<&str> = Vec::new();
-        for &i in idx {
-            if let Some(c) = items[i].code {
-                if !codes.contains(&c) {
-                    codes.push(c);
-                }
-            }
-        }
+        let codes = distinct_codes(idx.iter().map(|&i| items[i].code));
         findings.push(
             Finding::info(
                 rules::SYSTEM_NOT_MANAGED,
@@ -610,14 +603,7 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
     for (system, ks, reason) in &unavailable {
         let first = &items[managed_idx[ks[0]]];
         let (s, e) = start_tag_span(first.node);
-        let mut codes: Vec<&str> = Vec::new();
-        for &k in ks {
-            if let Some(c) = items[managed_idx[k]].code {
-                if !codes.contains(&c) {
-                    codes.push(c);
-                }
-            }
-        }
+        let codes = distinct_codes(ks.iter().map(|&k| items[managed_idx[k]].code));
         let mut versions: Vec<&str> = Vec::new();
         for &k in ks {
             let v = resolved[k].unwrap_or("(null)");
@@ -667,6 +653,12 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
     findings
 }
 
+/// Distinct codes of the given items, in order.
+fn distinct_codes<'a>(codes: impl Iterator<Item = Option<&'a str>>) -> Vec<&'a str> {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    codes.flatten().filter(|c| seen.insert(*c)).collect()
+}
+
 fn add_unavailable<'a>(
     list: &mut Vec<(&'a str, Vec<usize>, String)>,
     system: &'a str,
@@ -705,7 +697,17 @@ fn gateway_list_order(
         let it = &items[managed_idx[k]];
         it.code.map(|c| (c, it.system, resolved[k]))
     };
-    let sanitized_keys: HashSet<(&str, &str, Option<&str>)> =
+    if sanitized.len() == managed_idx.len() {
+        // No explicit version: nothing can be removed but the sanitized codes themselves.
+        let mut list: Vec<usize> = sanitized
+            .iter()
+            .copied()
+            .filter(|&k| items[managed_idx[k]].code.is_none())
+            .collect();
+        list.extend(sanitized);
+        return list;
+    }
+    let sanitized_keys: FxHashSet<(&str, &str, Option<&str>)> =
         sanitized.iter().filter_map(|&k| key(k)).collect();
     let mut list = Vec::with_capacity(managed_idx.len() + sanitized.len());
     for k in 0..managed_idx.len() {
