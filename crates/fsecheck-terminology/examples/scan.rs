@@ -1,9 +1,10 @@
 //! Prints the terminology and engine findings of CDA files, one line per finding.
 //!
 //! `cargo run -p fsecheck-terminology --example scan -- CATALOG_DIR FILE...`
-//! With `THOROUGH=1` in the environment the stage goes on after a blocking step.
+//! With `THOROUGH=1` in the environment the stage goes on after a blocking step; with `EXTRACT=1`
+//! it lists the extracted elements instead (file, code, codeSystem, codeSystemVersion).
 
-use fsecheck_terminology::{gateway_message, CheckOptions, Engines, Terminology};
+use fsecheck_terminology::{coded_elements, gateway_message, CheckOptions, Engines, Terminology};
 use std::path::Path;
 
 fn main() {
@@ -25,6 +26,18 @@ fn main() {
                 continue;
             }
         };
+        if std::env::var_os("EXTRACT").is_some() {
+            // The elements the stage extracts: file, code, codeSystem, codeSystemVersion.
+            for e in coded_elements(&doc) {
+                println!(
+                    "{file}\t{}\t{}\t{}",
+                    e.code.unwrap_or("-"),
+                    e.code_system,
+                    e.code_system_version.unwrap_or("-")
+                );
+            }
+            continue;
+        }
         let opts = CheckOptions {
             continue_after_blocking: std::env::var_os("THOROUGH").is_some(),
         };

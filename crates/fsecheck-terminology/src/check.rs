@@ -66,6 +66,21 @@ fn is_tag(node: Node<'_, '_>, name: &str) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case(name))
 }
 
+/// Steps 1–2 as a public listing (see [`crate::coded_elements`]).
+pub(crate) fn coded<'a, 'input>(doc: &'a Document<'input>) -> Vec<crate::CodedElement<'a, 'input>> {
+    extract(doc)
+        .into_iter()
+        .map(|it| crate::CodedElement {
+            node: it.node,
+            code: it.code,
+            code_system: it.system,
+            original_code_system: it.remapped_from,
+            code_system_version: it.version,
+            display_name: it.display,
+        })
+        .collect()
+}
+
 /// Byte range of the element's start tag (`<code … />` or `<code …>`), from its node range.
 fn start_tag_span(node: Node<'_, '_>) -> (usize, usize) {
     let range = node.range();

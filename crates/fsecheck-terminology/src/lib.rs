@@ -175,6 +175,29 @@ pub fn gateway_message(findings: &[Finding]) -> Option<&str> {
         .find_map(|f| f.details.get(GATEWAY_MESSAGE).map(String::as_str))
 }
 
+/// An element the gateway's terminology stage extracts (steps 1–2), with the attributes it reads
+/// (empty attributes are `None`).
+#[derive(Debug, Clone, Copy)]
+pub struct CodedElement<'a, 'input> {
+    pub node: roxmltree::Node<'a, 'input>,
+    pub code: Option<&'a str>,
+    /// The system the gateway checks: `@codeSystem`, or the re-mapped one.
+    pub code_system: &'a str,
+    /// `Some` when re-mapped: the `@codeSystem` the element carries (`None` if it had none).
+    pub original_code_system: Option<Option<&'a str>>,
+    pub code_system_version: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+}
+
+/// Every element the gateway's terminology stage would look at, in document order, after the
+/// re-mapping of step 1 (elements with an empty `@codeSystem` are left out, as the gateway drops
+/// them). Needs no catalog.
+pub fn coded_elements<'a, 'input>(
+    doc: &'a roxmltree::Document<'input>,
+) -> Vec<CodedElement<'a, 'input>> {
+    check::coded(doc)
+}
+
 /// `is_blocklisted` of the gateway: any dot-separated component equal to `999` or `9999`.
 pub fn is_blocklisted(system: &str) -> bool {
     system.split('.').any(|c| c == "999" || c == "9999")

@@ -432,3 +432,25 @@ fn code_system_in_text_or_comments_is_not_an_attribute() {
     ));
     assert!(errors(&f).is_empty(), "{f:#?}");
 }
+
+#[test]
+fn coded_elements_lists_what_the_stage_reads() {
+    let text = cda(&format!(
+        r#"<observation classCode="OBS" moodCode="EVN">
+             <code code="{OBS_CODE_CRONICITA}" codeSystem="{LOINC}" displayName="Cronicità"/>
+             <value xsi:type="CD" code="LA28752-6" codeSystem="{LOINC}" codeSystemVersion="x"/>
+           </observation>
+           <code code="1" codeSystem=""/>"#
+    ));
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let els = fsecheck_terminology::coded_elements(&doc);
+    assert_eq!(els.len(), 2);
+    assert_eq!(els[0].code, Some(OBS_CODE_CRONICITA));
+    assert_eq!(els[0].code_system, LOINC);
+    assert_eq!(els[0].display_name, Some("Cronicità"));
+    assert_eq!(els[0].original_code_system, None);
+    assert_eq!(els[1].code_system, CRONICITA);
+    assert_eq!(els[1].original_code_system, Some(Some(LOINC)));
+    assert_eq!(els[1].code_system_version, Some("x"));
+    assert_eq!(els[1].node.tag_name().name(), "value");
+}
