@@ -43,8 +43,7 @@ struct Item<'a, 'input> {
 }
 
 /// A distinct code system of the document, looked up once.
-struct SysInfo<'a, 'c> {
-    name: &'a str,
+struct SysInfo<'c> {
     managed: Option<&'c ManagedSystem>,
     blocked: bool,
 }
@@ -386,19 +385,16 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
     let items = extract(doc);
 
     let mut items = items;
-    let mut sysinfo: Vec<SysInfo<'_, '_>> = Vec::new();
+    let mut sysinfo: Vec<SysInfo<'_>> = Vec::new();
+    let mut sys_index: FxHashMap<&str, usize> = FxHashMap::default();
     for it in &mut items {
-        it.sys = match sysinfo.iter().position(|s| s.name == it.system) {
-            Some(i) => i,
-            None => {
-                sysinfo.push(SysInfo {
-                    name: it.system,
-                    managed: catalog.systems.get(it.system),
-                    blocked: is_blocklisted(it.system),
-                });
-                sysinfo.len() - 1
-            }
-        };
+        it.sys = *sys_index.entry(it.system).or_insert_with(|| {
+            sysinfo.push(SysInfo {
+                managed: catalog.systems.get(it.system),
+                blocked: is_blocklisted(it.system),
+            });
+            sysinfo.len() - 1
+        });
     }
 
     // Step 3: allow-list.
