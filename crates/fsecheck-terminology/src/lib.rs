@@ -200,7 +200,7 @@ pub fn coded_elements<'a, 'input>(
 
 /// `is_blocklisted` of the gateway: any dot-separated component equal to `999` or `9999`.
 pub fn is_blocklisted(system: &str) -> bool {
-    system.split('.').any(|c| c == "999" || c == "9999")
+    system.contains("999") && system.split('.').any(|c| c == "999" || c == "9999")
 }
 
 #[cfg(test)]
