@@ -54,7 +54,7 @@ fn non_empty(v: Option<&str>) -> Option<&str> {
 
 /// Does the element's tag read `name` (ASCII case-insensitive) with no prefix? jsoup's HTML
 /// parser lower-cases tag names and keeps prefixes (`cda:code` is not `code`).
-fn is_tag(node: Node<'_, '_>, name: &str) -> bool {
+pub(crate) fn is_tag(node: Node<'_, '_>, name: &str) -> bool {
     if !node.is_element() || !node.tag_name().name().eq_ignore_ascii_case(name) {
         return false;
     }
@@ -81,7 +81,7 @@ pub(crate) fn coded<'a, 'input>(doc: &'a Document<'input>) -> Vec<crate::CodedEl
 }
 
 /// Byte range of the element's start tag (`<code … />` or `<code …>`), from its node range.
-fn start_tag_span(node: Node<'_, '_>) -> (usize, usize) {
+pub(crate) fn start_tag_span(node: Node<'_, '_>) -> (usize, usize) {
     let range = node.range();
     let text = node.document().input_text();
     let bytes = &text.as_bytes()[range.start..range.end];
@@ -334,10 +334,24 @@ impl Ctx<'_> {
         resolved: Option<Option<&str>>,
     ) -> Finding {
         let (s, e) = start_tag_span(item.node);
+        let hint = match item.remapped_from {
+            Some(orig) => format!(
+                "{hint} (the gateway re-maps this value's code system to {} because its observation has one of the six re-mapped codes; the element itself says {})",
+                item.system,
+                orig.unwrap_or("no codeSystem")
+            ),
+            None => hint,
+        };
+        let source = if id == rules::UNKNOWN_CODE || id == rules::MISSING_CODE {
+            format!("terminology/{}.csv", item.system)
+        } else {
+            "mongo-dump/dictionary.json.gzip".to_string()
+        };
         let mut f = Finding::error(id, Stage::Terminology, message)
             .with_span(s, e)
             .with_xpath(fsecheck_xml::node_xpath(item.node))
             .with_hint(hint)
+            .with_source(source)
             .with_detail("codeSystem", item.system);
         if let Some(c) = item.code {
             f = f.with_detail("code", c);

@@ -162,7 +162,8 @@ impl Engines {
             )
             .with_hint("the gateway's FHIR mapping engine has no structure map for this document's first templateId root, so the gateway refuses the document (/msg/validator) even when it is otherwise valid")
             .with_detail("template_id_root", template_root)
-            .with_detail("engine", engine.id.as_str()),
+            .with_detail("engine", engine.id.as_str())
+            .with_source("mongo-dump/engines.json.gzip"),
         )
     }
 
@@ -174,18 +175,19 @@ impl Engines {
         let t = first_template_id(doc)?;
         let root = t.attribute("root").unwrap_or("");
         let f = self.check(root)?;
-        let r = t.range();
+        let (start, end) = crate::check::start_tag_span(t);
         Some(
-            f.with_span(r.start, r.end)
+            f.with_span(start, end)
                 .with_xpath(fsecheck_xml::node_xpath(t)),
         )
     }
 }
 
-/// The first element named `templateId` (case-insensitive, like jsoup's `select("templateid")`).
+/// The first element named `templateId` in document order, as jsoup's `select("templateid")` on
+/// its HTML parse finds it: name compared case-insensitively, unprefixed.
 pub fn first_template_id<'a, 'input>(
     doc: &'a roxmltree::Document<'input>,
 ) -> Option<roxmltree::Node<'a, 'input>> {
     doc.descendants()
-        .find(|n| n.is_element() && n.tag_name().name().eq_ignore_ascii_case("templateId"))
+        .find(|n| crate::check::is_tag(*n, "templateId"))
 }

@@ -454,3 +454,36 @@ fn coded_elements_lists_what_the_stage_reads() {
     assert_eq!(els[1].code_system_version, Some("x"));
     assert_eq!(els[1].node.tag_name().name(), "value");
 }
+
+#[test]
+fn findings_name_their_source_and_explain_re_mapping() {
+    let (_, f) = check(&format!(
+        r#"<observation classCode="OBS" moodCode="EVN">
+             <code code="{OBS_CODE_CRONICITA}" codeSystem="{LOINC}"/>
+             <value xsi:type="CD" code="LA00000-0" codeSystem="{LOINC}"/>
+           </observation>
+           <value code="4280" codeSystem="{ICD9CM}" codeSystemVersion="1"/>"#
+    ));
+    // The version error stops the stage: only it is reported.
+    assert_eq!(ids(&f), [rules::UNKNOWN_VERSION]);
+    assert_eq!(
+        f[0].source.as_deref(),
+        Some("mongo-dump/dictionary.json.gzip")
+    );
+    let (_, f) = check(&format!(
+        r#"<observation classCode="OBS" moodCode="EVN">
+             <code code="{OBS_CODE_CRONICITA}" codeSystem="{LOINC}"/>
+             <value xsi:type="CD" code="LA00000-0" codeSystem="{LOINC}"/>
+           </observation>"#
+    ));
+    let e = errors(&f);
+    assert_eq!(
+        e[0].source.as_deref(),
+        Some(format!("terminology/{CRONICITA}.csv").as_str())
+    );
+    assert!(
+        e[0].hint.as_deref().unwrap().contains("re-maps"),
+        "{:?}",
+        e[0].hint
+    );
+}
