@@ -205,3 +205,82 @@ fn official_examples_get_no_terminology_error() {
     }
     assert!(catalog_dir().is_dir());
 }
+
+fn all_xml(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all_xml(&p, out);
+        } else if p.extension().is_some_and(|x| x == "xml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn whole_corpus_invariants() {
+    let mut files = Vec::new();
+    all_xml(&shared().join("corpus/validator"), &mut files);
+    all_xml(&shared().join("corpus/examples"), &mut files);
+    assert!(files.len() >= 913);
+    let mut with_message = 0;
+    for path in files {
+        let text = common::read_xml(&path);
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let f = terminology().check(&doc);
+        // The gateway message is there exactly when the gateway would fail the document.
+        assert_eq!(
+            gateway_message(&f).is_some(),
+            !errors(&f).is_empty(),
+            "{}",
+            path.display()
+        );
+        // Exactly one error carries it.
+        let carriers = f
+            .iter()
+            .filter(|x| {
+                x.details
+                    .contains_key(fsecheck_terminology::GATEWAY_MESSAGE)
+            })
+            .count();
+        assert!(carriers <= 1, "{}", path.display());
+        with_message += usize::from(carriers == 1);
+        // Every element finding points into the text at a start tag.
+        for x in &f {
+            if let Some(span) = x.location.span {
+                assert!(
+                    text[span.start..span.end].starts_with('<'),
+                    "{}",
+                    path.display()
+                );
+                assert!(
+                    text[span.start..span.end].ends_with('>'),
+                    "{}",
+                    path.display()
+                );
+                assert!(x
+                    .location
+                    .xpath
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("/ClinicalDocument[1]"));
+            }
+        }
+        // Going on past blocking steps never loses the gateway's own errors.
+        let all = terminology().check_with(
+            &doc,
+            &fsecheck_terminology::CheckOptions {
+                continue_after_blocking: true,
+            },
+        );
+        assert_eq!(
+            gateway_message(&all),
+            gateway_message(&f),
+            "{}",
+            path.display()
+        );
+        assert!(errors(&all).len() >= errors(&f).len(), "{}", path.display());
+    }
+    // Today's snapshot fails most of the validator corpus (see docs/GATEWAY-terminology.md).
+    assert_eq!(with_message, 864);
+}
