@@ -28,6 +28,9 @@ pub struct DictionaryRecord {
 pub(crate) struct CodeTable {
     by_version: FxHashMap<Box<str>, FxHashSet<Box<str>>>,
     all: FxHashSet<Box<str>>,
+    /// Codes with dots, keyed by the same code without them (`4280` → `428.0`): suggestions for
+    /// codes written without the dot (ICD-9-CM in many test documents).
+    undotted: FxHashMap<Box<str>, Box<str>>,
 }
 
 impl CodeTable {
@@ -38,6 +41,14 @@ impl CodeTable {
             None => self.all.contains(code),
             Some(v) => self.by_version.get(v).is_some_and(|s| s.contains(code)),
         }
+    }
+
+    /// A known code that differs from `code` only by dots, if `code` has none.
+    pub(crate) fn dotted_suggestion(&self, code: &str) -> Option<&str> {
+        if code.contains('.') {
+            return None;
+        }
+        self.undotted.get(code).map(|c| &**c)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -306,6 +317,12 @@ fn parse_csv(reader: impl Read) -> Result<CodeTable, String> {
             continue;
         };
         let code: Box<str> = code.into();
+        if code.contains('.') {
+            table
+                .undotted
+                .entry(code.replace('.', "").into())
+                .or_insert_with(|| code.clone());
+        }
         table
             .by_version
             .entry(version.into())
@@ -368,5 +385,9 @@ mod tests {
         assert!(t.contains("B", Some("2.1")));
         assert!(!t.contains("A", Some("2.1")));
         assert_eq!(t.len(), 2);
+        let t = parse_csv("version,code\n\"\",428.0\n".as_bytes()).unwrap();
+        assert_eq!(t.dotted_suggestion("4280"), Some("428.0"));
+        assert_eq!(t.dotted_suggestion("428.0"), None);
+        assert_eq!(t.dotted_suggestion("4281"), None);
     }
 }

@@ -549,6 +549,7 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
 
     // Step 8: look every code up in its (system, version) dictionary.
     let mut found = vec![true; managed_idx.len()];
+    let mut suggestions: Vec<Option<&str>> = vec![None; managed_idx.len()];
     let mut unavailable: Vec<(&str, Vec<usize>, String)> = Vec::new();
     for (k, &i) in managed_idx.iter().enumerate() {
         let it = &items[i];
@@ -559,6 +560,9 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
         match systems[k].codes() {
             CodeSource::Loaded(table) => {
                 found[k] = it.code.is_some_and(|c| table.contains(c, resolved[k]));
+                if !found[k] {
+                    suggestions[k] = it.code.and_then(|c| table.dotted_suggestion(c));
+                }
             }
             CodeSource::Missing(p) => {
                 add_unavailable(&mut unavailable, it.system, k, || {
@@ -602,16 +606,28 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
             codes_group(it.system, resolved[k], &[it.code])
         );
         let f = match it.code {
-            Some(code) => ctx.element_finding(
-                rules::UNKNOWN_CODE,
-                message,
-                format!(
-                    "code {code} is not in the gateway's dictionary {}; use a code from that code system, or the right codeSystem OID for this code",
-                    version_label(it.system, resolved[k])
-                ),
-                it,
-                Some(resolved[k]),
-            ),
+            Some(code) => {
+                let f = ctx.element_finding(
+                    rules::UNKNOWN_CODE,
+                    message,
+                    match suggestions[k] {
+                        Some(s) => format!(
+                            "code {code} is not in the gateway's dictionary {}, but {s} is: the dictionary writes this code with its dot",
+                            version_label(it.system, resolved[k])
+                        ),
+                        None => format!(
+                            "code {code} is not in the gateway's dictionary {}; use a code from that code system, or the right codeSystem OID for this code",
+                            version_label(it.system, resolved[k])
+                        ),
+                    },
+                    it,
+                    Some(resolved[k]),
+                );
+                match suggestions[k] {
+                    Some(s) => f.with_detail("suggestion", s),
+                    None => f,
+                }
+            }
             None => ctx.element_finding(
                 rules::MISSING_CODE,
                 message,

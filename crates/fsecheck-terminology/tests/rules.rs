@@ -115,6 +115,11 @@ fn null_version_dictionary_checks_codes_without_version() {
         )
     );
     assert_eq!(f[0].details["codeSystemVersion.resolved"], "(null)");
+    // The dictionary writes ICD-9-CM codes with their dot: we say so.
+    assert_eq!(f[0].details["suggestion"], "428.0");
+    assert!(f[0].hint.as_deref().unwrap().contains("428.0"));
+    let (_, f) = check(&format!(r#"<value code="XXX" codeSystem="{ICD9CM}"/>"#));
+    assert!(!f[0].details.contains_key("suggestion"));
 }
 
 #[test]
