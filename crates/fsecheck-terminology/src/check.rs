@@ -396,9 +396,7 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
         return findings;
     }
     let ctx = Ctx { catalog };
-    let items = extract(doc);
-
-    let mut items = items;
+    let mut items = extract(doc);
     let mut sysinfo: Vec<SysInfo<'_>> = Vec::new();
     let mut sys_index: FxHashMap<&str, usize> = FxHashMap::default();
     for it in &mut items {

@@ -201,22 +201,6 @@ fn validator() -> PathBuf {
     shared().join("corpus/validator")
 }
 
-fn find_diz(dir: &Path, out: &mut Vec<String>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            find_diz(&p, out);
-        } else if p.file_name().unwrap().to_string_lossy().contains("DIZ") {
-            out.push(
-                p.strip_prefix(validator())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-        }
-    }
-}
-
 type Signature = (String, String, String);
 
 /// Distinct (id, codeSystem, code) of the errors, running past the blocking steps; with counts.
@@ -241,21 +225,23 @@ fn error_signatures(path: &Path) -> BTreeMap<Signature, usize> {
 fn family_ok_document(rel: &str) -> PathBuf {
     let family = rel.split('/').next().unwrap();
     let ok = validator().join(family).join("OK");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&ok)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
+    let mut files = common::xml_files_under(&ok);
     assert_eq!(files.len(), 1, "{}", ok.display());
     files.remove(0)
 }
 
 #[test]
 fn every_diz_document_is_pinned() {
-    let mut found = Vec::new();
-    find_diz(&validator(), &mut found);
-    found.sort();
+    let found: Vec<String> = common::xml_files_under(&validator())
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("DIZ"))
+        .map(|p| {
+            p.strip_prefix(validator())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
     let mut pinned: Vec<String> = PINS.iter().map(|p| p.file.to_string()).collect();
     pinned.sort();
     assert_eq!(found.len(), 35);

@@ -165,19 +165,9 @@ fn catalog_snapshot_facts() {
     assert!(t.code_count("2.16.840.1.113883.6.103").unwrap() > 20_000);
 }
 
-fn xml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn official_examples_get_no_terminology_error() {
-    let files = xml_files(&shared().join("corpus/examples"));
+    let files = common::xml_files_under(&shared().join("corpus/examples"));
     assert_eq!(files.len(), 9);
     for path in files {
         let text = common::read_xml(&path);
@@ -206,22 +196,10 @@ fn official_examples_get_no_terminology_error() {
     assert!(catalog_dir().is_dir());
 }
 
-fn all_xml(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            all_xml(&p, out);
-        } else if p.extension().is_some_and(|x| x == "xml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn whole_corpus_invariants() {
-    let mut files = Vec::new();
-    all_xml(&shared().join("corpus/validator"), &mut files);
-    all_xml(&shared().join("corpus/examples"), &mut files);
+    let mut files = common::xml_files_under(&shared().join("corpus/validator"));
+    files.extend(common::xml_files_under(&shared().join("corpus/examples")));
     assert!(files.len() >= 913);
     let mut with_message = 0;
     for path in files {
