@@ -275,8 +275,8 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             &meta,
         )?);
     }
-    let engine = Engine::new(
-        Some(catalog),
+    let engine = Engine::with_stages(
+        catalog,
         EngineOptions {
             limits: fsecheck_xml::Limits {
                 max_bytes: args.max_size,
@@ -293,7 +293,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             },
             explicit_metadata: explicit_metadata(&args)?,
         },
-    );
+    )?;
     let inputs = collect_inputs(
         &args.paths,
         WalkOptions {

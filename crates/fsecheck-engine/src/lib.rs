@@ -13,7 +13,7 @@ pub mod runner;
 pub mod sniff;
 
 pub use input::{collect_inputs, Input, WalkOptions};
-pub use pipeline::{Engine, EngineOptions};
+pub use pipeline::{Engine, EngineOptions, Stages};
 pub use requests::Metadata;
 pub use runner::{run_ordered, CheckFn};
 pub use sniff::{sniff, Sniffed};

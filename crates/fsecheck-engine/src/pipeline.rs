@@ -28,9 +28,31 @@ pub struct EngineOptions {
     pub explicit_metadata: Metadata,
 }
 
-/// Everything shared by all workers: catalog and options. `Send + Sync`.
+/// The stage data loaded once per process from the catalog and shared by all workers.
+#[derive(Default)]
+pub struct Stages {
+    pub terminology: Option<fsecheck_terminology::Terminology>,
+    pub engines: Option<fsecheck_terminology::Engines>,
+}
+
+impl Stages {
+    /// Load every stage's data from the catalog. A broken file is a configuration error.
+    pub fn load(catalog: &Catalog) -> Result<Stages, String> {
+        let terminology = fsecheck_terminology::Terminology::load(&catalog.root)
+            .map_err(|e| format!("catalog terminology: {e}"))?;
+        let engines = fsecheck_terminology::Engines::load(&catalog.root)
+            .map_err(|e| format!("catalog engines: {e}"))?;
+        Ok(Stages {
+            terminology: Some(terminology),
+            engines: Some(engines),
+        })
+    }
+}
+
+/// Everything shared by all workers: catalog, stage data and options. `Send + Sync`.
 pub struct Engine {
     pub catalog: Option<Arc<Catalog>>,
+    pub stages: Stages,
     pub options: EngineOptions,
 }
 
@@ -40,7 +62,21 @@ fn ms(since: Instant) -> f64 {
 
 impl Engine {
     pub fn new(catalog: Option<Arc<Catalog>>, options: EngineOptions) -> Self {
-        Engine { catalog, options }
+        Engine {
+            catalog,
+            stages: Stages::default(),
+            options,
+        }
+    }
+
+    /// An engine with every stage loaded from `catalog`.
+    pub fn with_stages(catalog: Arc<Catalog>, options: EngineOptions) -> Result<Self, String> {
+        let stages = Stages::load(&catalog)?;
+        Ok(Engine {
+            catalog: Some(catalog),
+            stages,
+            options,
+        })
     }
 
     /// Check one input; never panics on bad input (the runner isolates bugs).
@@ -318,6 +354,14 @@ impl Engine {
                     .with_source("catalog schema/"),
                 ),
             }
+        }
+        if let Some(term) = &self.stages.terminology {
+            let t = Instant::now();
+            report.findings.extend(term.check(doc));
+            report.timing_ms.insert("terminology".into(), ms(t));
+        }
+        if let (Some(engines), Some(root)) = (&self.stages.engines, template_root) {
+            report.findings.extend(engines.check(root));
         }
         if self.options.schematron_override.is_none() {
             if let Some(root) = template_root {
