@@ -1,0 +1,912 @@
+//! The executable expression tree and its evaluator.
+
+use crate::value::{atom_to_number, compare_atoms, is_xml_ws, Atom, CmpOp, Item, Sequence};
+use crate::DynamicError;
+use roxmltree::{Node, NodeType};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Expr {
+    Lit(Atom<'static>),
+    Var(usize),
+    Context,
+    Root,
+    Step(Step),
+    Path(Box<Expr>, Vec<PathStep>),
+    Filter(Box<Expr>, Vec<Expr>),
+    Seq(Vec<Expr>),
+    Union(Vec<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Func, Vec<Expr>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PathStep {
+    Axis(Step),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub axis: Axis,
+    pub test: NodeTest,
+    pub preds: Vec<Expr>,
+}
+
+impl Step {
+    pub(crate) fn desc_or_self() -> Step {
+        Step {
+            axis: Axis::DescendantOrSelf,
+            test: NodeTest::AnyNode,
+            preds: vec![],
+        }
+    }
+    fn is_plain_desc_or_self(&self) -> bool {
+        self.axis == Axis::DescendantOrSelf
+            && matches!(self.test, NodeTest::AnyNode)
+            && self.preds.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Axis {
+    Child,
+    Attribute,
+    Parent,
+    Ancestor,
+    AncestorOrSelf,
+    SelfAxis,
+    Descendant,
+    DescendantOrSelf,
+    FollowingSibling,
+    PrecedingSibling,
+}
+
+impl Axis {
+    fn is_reverse(self) -> bool {
+        matches!(
+            self,
+            Axis::Parent | Axis::Ancestor | Axis::AncestorOrSelf | Axis::PrecedingSibling
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum NodeTest {
+    /// A name test; `attr` is true on the attribute axis (principal node kind attribute).
+    Name {
+        attr: bool,
+        test: NameTest,
+    },
+    AnyNode,
+    AnyElement,
+    Text,
+    Comment,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum NameTest {
+    Any,
+    Ns(String),
+    Local(String),
+    QName(Option<String>, String),
+}
+
+impl NameTest {
+    #[inline]
+    pub(crate) fn matches(&self, ns: Option<&str>, local: &str) -> bool {
+        match self {
+            NameTest::Any => true,
+            NameTest::Ns(n) => ns == Some(n.as_str()),
+            NameTest::Local(l) => local == l,
+            NameTest::QName(n, l) => local == l && ns == n.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Func {
+    Count,
+    Not,
+    Boolean,
+    True,
+    False,
+    Exists,
+    Empty,
+    String,
+    Number,
+    StringLength,
+    NormalizeSpace,
+    Contains,
+    StartsWith,
+    EndsWith,
+    SubstringAfter,
+    SubstringBefore,
+    UpperCase,
+    LowerCase,
+    Concat,
+    StringJoin,
+    LocalName,
+    Name,
+    NamespaceUri,
+    /// With the compiled regex when pattern and flags are literals.
+    Matches(Option<Box<regex::Regex>>),
+}
+
+/// Values of the variables in scope, by slot (see [`crate::StaticContext::bind_variable`]).
+///
+/// A slot holds either a value or the dynamic error its evaluation raised: the error surfaces only
+/// if an expression reads the variable, as with Saxon's lazily evaluated variables.
+#[derive(Debug, Clone, Default)]
+pub struct Variables<'a, 'i> {
+    slots: Vec<Option<Result<Sequence<'a, 'i>, DynamicError>>>,
+}
+
+impl<'a, 'i> Variables<'a, 'i> {
+    pub fn new(slot_count: usize) -> Self {
+        Variables {
+            slots: vec![None; slot_count],
+        }
+    }
+
+    pub fn set(&mut self, slot: usize, value: Result<Sequence<'a, 'i>, DynamicError>) {
+        if slot >= self.slots.len() {
+            self.slots.resize(slot + 1, None);
+        }
+        self.slots[slot] = Some(value);
+    }
+
+    pub fn get(&self, slot: usize) -> Result<&Sequence<'a, 'i>, DynamicError> {
+        match self.slots.get(slot) {
+            Some(Some(Ok(v))) => Ok(v),
+            Some(Some(Err(e))) => Err(e.clone()),
+            _ => Err(DynamicError::new(
+                "XPDY0002",
+                format!("variable slot {slot} has no value"),
+            )),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- static rewriting
+
+/// A predicate that can never be numeric, so it never selects by position.
+fn pred_is_boolean(e: &Expr) -> bool {
+    match e {
+        Expr::Cmp(..) | Expr::And(..) | Expr::Or(..) | Expr::Step(_) | Expr::Union(_) => true,
+        Expr::Path(_, steps) => matches!(steps.last(), Some(PathStep::Axis(_))),
+        Expr::Call(f, _) => matches!(
+            f,
+            Func::Not
+                | Func::Boolean
+                | Func::True
+                | Func::False
+                | Func::Exists
+                | Func::Empty
+                | Func::Contains
+                | Func::StartsWith
+                | Func::EndsWith
+                | Func::Matches(_)
+        ),
+        _ => false,
+    }
+}
+
+fn optimize_step(mut s: Step) -> Step {
+    s.preds = s.preds.into_iter().map(optimize).collect();
+    s
+}
+
+/// `//x` → `descendant::x` when x's predicates cannot be positional; recursive.
+pub(crate) fn optimize(e: Expr) -> Expr {
+    match e {
+        Expr::Path(start, steps) => {
+            let start = Box::new(optimize(*start));
+            let mut out: Vec<PathStep> = Vec::with_capacity(steps.len());
+            let mut it = steps.into_iter().peekable();
+            while let Some(st) = it.next() {
+                match st {
+                    PathStep::Axis(s) if s.is_plain_desc_or_self() => {
+                        let merge = matches!(
+                            it.peek(),
+                            Some(PathStep::Axis(n)) if n.axis == Axis::Child && n.preds.iter().all(pred_is_boolean)
+                        );
+                        if merge {
+                            if let Some(PathStep::Axis(n)) = it.next() {
+                                out.push(PathStep::Axis(optimize_step(Step {
+                                    axis: Axis::Descendant,
+                                    ..n
+                                })));
+                            }
+                        } else {
+                            out.push(PathStep::Axis(s));
+                        }
+                    }
+                    PathStep::Axis(s) => out.push(PathStep::Axis(optimize_step(s))),
+                    PathStep::Expr(x) => out.push(PathStep::Expr(optimize(x))),
+                }
+            }
+            Expr::Path(start, out)
+        }
+        Expr::Step(s) => Expr::Step(optimize_step(s)),
+        Expr::Filter(p, preds) => Expr::Filter(
+            Box::new(optimize(*p)),
+            preds.into_iter().map(optimize).collect(),
+        ),
+        Expr::Seq(v) => Expr::Seq(v.into_iter().map(optimize).collect()),
+        Expr::Union(v) => Expr::Union(v.into_iter().map(optimize).collect()),
+        Expr::Or(a, b) => Expr::Or(Box::new(optimize(*a)), Box::new(optimize(*b))),
+        Expr::And(a, b) => Expr::And(Box::new(optimize(*a)), Box::new(optimize(*b))),
+        Expr::Cmp(op, a, b) => Expr::Cmp(op, Box::new(optimize(*a)), Box::new(optimize(*b))),
+        Expr::If(a, b, c) => Expr::If(
+            Box::new(optimize(*a)),
+            Box::new(optimize(*b)),
+            Box::new(optimize(*c)),
+        ),
+        Expr::Call(f, args) => Expr::Call(f, args.into_iter().map(optimize).collect()),
+        other => other,
+    }
+}
+
+// ---------------------------------------------------------------- evaluation
+
+fn lit<'a>(a: &'a Atom<'static>) -> Atom<'a> {
+    match a {
+        Atom::Str(s) => Atom::Str(Cow::Borrowed(s.as_ref())),
+        Atom::Untyped(s) => Atom::Untyped(Cow::Borrowed(s.as_ref())),
+        Atom::Int(i) => Atom::Int(*i),
+        Atom::Double(d) => Atom::Double(*d),
+        Atom::Bool(b) => Atom::Bool(*b),
+    }
+}
+
+fn ctx_node<'a, 'i>(ctx: &Item<'a, 'i>, what: &str) -> Result<Node<'a, 'i>, DynamicError> {
+    match ctx {
+        Item::Node(n) | Item::Attr(n, _) => Ok(*n),
+        Item::Atom(_) => Err(DynamicError::new(
+            "XPTY0020",
+            format!("{what}: the context item is not a node"),
+        )),
+    }
+}
+
+pub(crate) fn ebv(seq: &[Item<'_, '_>]) -> Result<bool, DynamicError> {
+    match seq {
+        [] => Ok(false),
+        [first, ..] if first.is_node() => Ok(true),
+        [Item::Atom(a)] => Ok(match a {
+            Atom::Bool(b) => *b,
+            Atom::Str(s) | Atom::Untyped(s) => !s.is_empty(),
+            Atom::Int(i) => *i != 0,
+            Atom::Double(d) => *d != 0.0 && !d.is_nan(),
+        }),
+        _ => Err(DynamicError::new(
+            "FORG0006",
+            "effective boolean value is not defined for a sequence of two or more items starting with an atomic value",
+        )),
+    }
+}
+
+fn sort_dedup(v: &mut Vec<Item<'_, '_>>) {
+    let sorted = v.windows(2).all(|w| w[0].order_key() < w[1].order_key());
+    if !sorted {
+        v.sort_by_key(|i| i.order_key());
+        v.dedup_by_key(|i| i.order_key());
+    }
+}
+
+#[inline]
+fn node_matches(test: &NodeTest, n: Node<'_, '_>) -> bool {
+    match test {
+        NodeTest::Name { attr: false, test } => {
+            n.is_element() && {
+                let t = n.tag_name();
+                test.matches(t.namespace(), t.name())
+            }
+        }
+        NodeTest::Name { attr: true, .. } => false,
+        NodeTest::AnyNode => true,
+        NodeTest::AnyElement => n.is_element(),
+        NodeTest::Text => n.is_text(),
+        NodeTest::Comment => n.is_comment(),
+    }
+}
+
+#[inline]
+fn attr_matches(test: &NodeTest, n: Node<'_, '_>, i: u32) -> bool {
+    match test {
+        NodeTest::Name { test, .. } => match n.attributes().nth(i as usize) {
+            Some(a) => test.matches(a.namespace(), a.name()),
+            None => false,
+        },
+        NodeTest::AnyNode => true,
+        _ => false,
+    }
+}
+
+fn item_matches(test: &NodeTest, it: &Item<'_, '_>) -> bool {
+    match it {
+        Item::Node(n) => node_matches(test, *n),
+        Item::Attr(n, i) => attr_matches(test, *n, *i),
+        Item::Atom(_) => false,
+    }
+}
+
+/// Candidates of `step`'s axis from `ctx` that pass the node test, in axis order.
+fn axis_candidates<'a, 'i>(step: &Step, ctx: &Item<'a, 'i>, out: &mut Vec<Item<'a, 'i>>) {
+    let test = &step.test;
+    let (node, attr) = match ctx {
+        Item::Node(n) => (*n, None),
+        Item::Attr(n, i) => (*n, Some(*i)),
+        Item::Atom(_) => return,
+    };
+    let push = |n: Node<'a, 'i>, out: &mut Vec<Item<'a, 'i>>| {
+        if node_matches(test, n) {
+            out.push(Item::Node(n))
+        }
+    };
+    match step.axis {
+        Axis::Child => {
+            if attr.is_none() {
+                for c in node.children() {
+                    push(c, out)
+                }
+            }
+        }
+        Axis::Attribute => {
+            if attr.is_none() && node.is_element() {
+                for i in 0..node.attributes().len() as u32 {
+                    if attr_matches(test, node, i) {
+                        out.push(Item::Attr(node, i))
+                    }
+                }
+            }
+        }
+        Axis::Parent => {
+            if attr.is_some() {
+                push(node, out)
+            } else if let Some(p) = node.parent() {
+                push(p, out)
+            }
+        }
+        Axis::Ancestor | Axis::AncestorOrSelf => {
+            if step.axis == Axis::AncestorOrSelf && item_matches(test, ctx) {
+                out.push(ctx.clone());
+            }
+            let start = if attr.is_some() {
+                Some(node)
+            } else {
+                node.parent()
+            };
+            if let Some(s) = start {
+                for a in s.ancestors() {
+                    push(a, out)
+                }
+            }
+        }
+        Axis::SelfAxis => {
+            if item_matches(test, ctx) {
+                out.push(ctx.clone())
+            }
+        }
+        Axis::Descendant | Axis::DescendantOrSelf => {
+            if attr.is_some() {
+                if step.axis == Axis::DescendantOrSelf && item_matches(test, ctx) {
+                    out.push(ctx.clone())
+                }
+            } else {
+                let skip = usize::from(step.axis == Axis::Descendant);
+                for d in node.descendants().skip(skip) {
+                    push(d, out)
+                }
+            }
+        }
+        Axis::FollowingSibling => {
+            if attr.is_none() {
+                for s in node.next_siblings().skip(1) {
+                    push(s, out)
+                }
+            }
+        }
+        Axis::PrecedingSibling => {
+            if attr.is_none() {
+                for s in node.prev_siblings().skip(1) {
+                    push(s, out)
+                }
+            }
+        }
+    }
+}
+
+/// Keep the items for which each predicate holds; positions are 1-based in the given order.
+fn apply_predicates<'a, 'i>(
+    preds: &'a [Expr],
+    items: &mut Vec<Item<'a, 'i>>,
+    vars: &Variables<'a, 'i>,
+) -> Result<(), DynamicError> {
+    for p in preds {
+        let mut kept = Vec::with_capacity(items.len());
+        for (k, it) in items.drain(..).enumerate() {
+            if pred_holds(p, &it, k + 1, vars)? {
+                kept.push(it);
+            }
+        }
+        *items = kept;
+    }
+    Ok(())
+}
+
+fn pred_holds<'a, 'i>(
+    p: &'a Expr,
+    it: &Item<'a, 'i>,
+    pos: usize,
+    vars: &Variables<'a, 'i>,
+) -> Result<bool, DynamicError> {
+    match p {
+        Expr::Lit(Atom::Int(n)) => return Ok(*n >= 1 && *n as usize == pos),
+        _ if pred_is_boolean(p) => return eval_bool(p, it, vars),
+        _ => {}
+    }
+    let v = eval(p, it, vars)?;
+    match v.as_slice() {
+        [Item::Atom(Atom::Int(n))] => Ok(*n >= 1 && *n as usize == pos),
+        [Item::Atom(Atom::Double(d))] => Ok(*d == pos as f64),
+        _ => ebv(&v),
+    }
+}
+
+/// Evaluate an axis step from one context item, appending the result in document order.
+fn apply_step<'a, 'i>(
+    step: &'a Step,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    out: &mut Vec<Item<'a, 'i>>,
+) -> Result<(), DynamicError> {
+    if step.preds.is_empty() {
+        let start = out.len();
+        axis_candidates(step, ctx, out);
+        if step.axis.is_reverse() {
+            out[start..].reverse();
+        }
+        return Ok(());
+    }
+    let mut tmp = Vec::new();
+    axis_candidates(step, ctx, &mut tmp);
+    apply_predicates(&step.preds, &mut tmp, vars)?;
+    if step.axis.is_reverse() {
+        tmp.reverse();
+    }
+    out.extend(tmp);
+    Ok(())
+}
+
+pub(crate) fn eval<'a, 'i>(
+    e: &'a Expr,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+) -> Result<Sequence<'a, 'i>, DynamicError> {
+    Ok(match e {
+        Expr::Lit(a) => vec![Item::Atom(lit(a))],
+        Expr::Var(slot) => vars.get(*slot)?.clone(),
+        Expr::Context => vec![ctx.clone()],
+        Expr::Root => {
+            let n = ctx_node(ctx, "'/'")?;
+            vec![Item::Node(n.document().root())]
+        }
+        Expr::Step(s) => {
+            ctx_node(ctx, "axis step")?;
+            let mut out = Vec::new();
+            apply_step(s, ctx, vars, &mut out)?;
+            out
+        }
+        Expr::Path(start, steps) => {
+            let mut cur = eval(start, ctx, vars)?;
+            for st in steps {
+                if cur.is_empty() {
+                    break;
+                }
+                if cur.iter().any(|i| !i.is_node()) {
+                    return Err(DynamicError::new(
+                        "XPTY0019",
+                        "a path step was applied to an atomic value",
+                    ));
+                }
+                let mut next = Vec::new();
+                match st {
+                    PathStep::Axis(s) => {
+                        for it in &cur {
+                            apply_step(s, it, vars, &mut next)?;
+                        }
+                        if cur.len() > 1 {
+                            sort_dedup(&mut next);
+                        }
+                    }
+                    PathStep::Expr(x) => {
+                        for it in &cur {
+                            next.extend(eval(x, it, vars)?);
+                        }
+                        let nodes = next.iter().filter(|i| i.is_node()).count();
+                        if nodes == next.len() {
+                            if cur.len() > 1 {
+                                sort_dedup(&mut next);
+                            }
+                        } else if nodes != 0 {
+                            return Err(DynamicError::new(
+                                "XPTY0018",
+                                "the last step of a path returned both nodes and atomic values",
+                            ));
+                        }
+                    }
+                }
+                cur = next;
+            }
+            cur
+        }
+        Expr::Filter(p, preds) => {
+            let mut v = eval(p, ctx, vars)?;
+            apply_predicates(preds, &mut v, vars)?;
+            v
+        }
+        Expr::Seq(items) => {
+            let mut out = Vec::new();
+            for x in items {
+                out.extend(eval(x, ctx, vars)?);
+            }
+            out
+        }
+        Expr::Union(items) => {
+            let mut out = Vec::new();
+            for x in items {
+                let v = eval(x, ctx, vars)?;
+                if v.iter().any(|i| !i.is_node()) {
+                    return Err(DynamicError::new("XPTY0004", "union of non-node values"));
+                }
+                out.extend(v);
+            }
+            out.sort_by_key(|i| i.order_key());
+            out.dedup_by_key(|i| i.order_key());
+            out
+        }
+        Expr::Or(..) | Expr::And(..) | Expr::Cmp(..) => {
+            vec![Item::Atom(Atom::Bool(eval_bool(e, ctx, vars)?))]
+        }
+        Expr::If(c, t, f) => {
+            if eval_bool(c, ctx, vars)? {
+                eval(t, ctx, vars)?
+            } else {
+                eval(f, ctx, vars)?
+            }
+        }
+        Expr::Call(f, args) => vec![Item::Atom(call(f, args, ctx, vars)?)],
+    })
+}
+
+/// Effective boolean value of `e`, without building sequences where avoidable.
+pub(crate) fn eval_bool<'a, 'i>(
+    e: &'a Expr,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+) -> Result<bool, DynamicError> {
+    match e {
+        Expr::Or(a, b) => Ok(eval_bool(a, ctx, vars)? || eval_bool(b, ctx, vars)?),
+        Expr::And(a, b) => Ok(eval_bool(a, ctx, vars)? && eval_bool(b, ctx, vars)?),
+        Expr::Cmp(op, a, b) => {
+            let l = eval(a, ctx, vars)?;
+            if l.is_empty() {
+                return Ok(false);
+            }
+            let r = eval(b, ctx, vars)?;
+            general_compare(*op, &l, &r)
+        }
+        Expr::Call(f, args) => match call(f, args, ctx, vars)? {
+            Atom::Bool(b) => Ok(b),
+            other => ebv(&[Item::Atom(other)]),
+        },
+        _ => ebv(&eval(e, ctx, vars)?),
+    }
+}
+
+fn general_compare(
+    op: CmpOp,
+    l: &[Item<'_, '_>],
+    r: &[Item<'_, '_>],
+) -> Result<bool, DynamicError> {
+    if l.len() == 1 && r.len() == 1 {
+        return compare_atoms(op, &l[0].atomize(), &r[0].atomize());
+    }
+    let ra: Vec<Atom<'_>> = r.iter().map(|i| i.atomize()).collect();
+    for li in l {
+        let la = li.atomize();
+        for rb in &ra {
+            if compare_atoms(op, &la, rb)? {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+// ---------------------------------------------------------------- functions
+
+fn too_many(fname: &str) -> DynamicError {
+    DynamicError::new(
+        "XPTY0004",
+        format!("a sequence of more than one item is not allowed as an argument of {fname}()"),
+    )
+}
+
+/// Atomized optional single argument (`xs:anyAtomicType?`).
+fn opt_atom<'a>(v: &[Item<'a, '_>], fname: &str) -> Result<Option<Atom<'a>>, DynamicError> {
+    match v {
+        [] => Ok(None),
+        [x] => Ok(Some(x.atomize())),
+        _ => Err(too_many(fname)),
+    }
+}
+
+/// An `xs:string?` argument: untypedAtomic is cast, other types are type errors.
+fn string_arg<'a>(v: &[Item<'a, '_>], fname: &str) -> Result<Cow<'a, str>, DynamicError> {
+    match opt_atom(v, fname)? {
+        None => Ok(Cow::Borrowed("")),
+        Some(Atom::Str(s) | Atom::Untyped(s)) => Ok(s),
+        Some(other) => Err(DynamicError::new(
+            "XPTY0004",
+            format!("{fname}() requires xs:string, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// An optional single node argument (or the context item when there are no arguments).
+fn node_arg<'a, 'i>(
+    args: &'a [Expr],
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    fname: &str,
+) -> Result<Option<Item<'a, 'i>>, DynamicError> {
+    let v = match args.first() {
+        None => vec![ctx.clone()],
+        Some(a) => eval(a, ctx, vars)?,
+    };
+    match v.len() {
+        0 => Ok(None),
+        1 => {
+            let it = v
+                .into_iter()
+                .next()
+                .unwrap_or(Item::Atom(Atom::Bool(false)));
+            if it.is_node() {
+                Ok(Some(it))
+            } else {
+                Err(DynamicError::new(
+                    "XPTY0004",
+                    format!("{fname}() requires a node"),
+                ))
+            }
+        }
+        _ => Err(too_many(fname)),
+    }
+}
+
+/// Lexical QName of an element as written in the source (prefix kept).
+fn lexical_name<'a>(it: &Item<'a, '_>) -> &'a str {
+    match it {
+        Item::Node(n) => match n.node_type() {
+            NodeType::Element => {
+                let text = n.document().input_text();
+                let start = n.range().start + 1;
+                let rest = &text[start.min(text.len())..];
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            }
+            NodeType::PI => n.pi().map(|p| p.target).unwrap_or(""),
+            _ => "",
+        },
+        Item::Attr(n, i) => match n.attributes().nth(*i as usize) {
+            Some(a) => &n.document().input_text()[a.range_qname()],
+            None => "",
+        },
+        Item::Atom(_) => "",
+    }
+}
+
+fn local_name<'a>(it: &Item<'a, '_>) -> &'a str {
+    match it {
+        Item::Node(n) => match n.node_type() {
+            NodeType::Element => n.tag_name().name(),
+            NodeType::PI => n.pi().map(|p| p.target).unwrap_or(""),
+            _ => "",
+        },
+        Item::Attr(n, i) => n
+            .attributes()
+            .nth(*i as usize)
+            .map(|a| a.name())
+            .unwrap_or(""),
+        Item::Atom(_) => "",
+    }
+}
+
+fn namespace_uri<'a>(it: &Item<'a, '_>) -> &'a str {
+    match it {
+        Item::Node(n) if n.is_element() => n.tag_name().namespace().unwrap_or(""),
+        Item::Attr(n, i) => n
+            .attributes()
+            .nth(*i as usize)
+            .and_then(|a| a.namespace())
+            .unwrap_or(""),
+        _ => "",
+    }
+}
+
+fn call<'a, 'i>(
+    f: &'a Func,
+    args: &'a [Expr],
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+) -> Result<Atom<'a>, DynamicError> {
+    let arg = |k: usize| eval(&args[k], ctx, vars);
+    // The context item as an implicit argument (string(), number(), string-length()…).
+    let arg_or_ctx = |k: usize| -> Result<Sequence<'a, 'i>, DynamicError> {
+        match args.get(k) {
+            Some(a) => eval(a, ctx, vars),
+            None => Ok(vec![ctx.clone()]),
+        }
+    };
+    Ok(match f {
+        Func::Count => Atom::Int(arg(0)?.len() as i64),
+        Func::Not => Atom::Bool(!eval_bool(&args[0], ctx, vars)?),
+        Func::Boolean => Atom::Bool(eval_bool(&args[0], ctx, vars)?),
+        Func::True => Atom::Bool(true),
+        Func::False => Atom::Bool(false),
+        Func::Exists => Atom::Bool(!arg(0)?.is_empty()),
+        Func::Empty => Atom::Bool(arg(0)?.is_empty()),
+        Func::String => {
+            let v = arg_or_ctx(0)?;
+            match v.as_slice() {
+                [] => Atom::Str(Cow::Borrowed("")),
+                [x] => Atom::Str(x.string_value()),
+                _ => return Err(too_many("string")),
+            }
+        }
+        Func::Number => {
+            let v = arg_or_ctx(0)?;
+            Atom::Double(
+                opt_atom(&v, "number")?
+                    .map(|a| atom_to_number(&a))
+                    .unwrap_or(f64::NAN),
+            )
+        }
+        Func::StringLength => {
+            let v = arg_or_ctx(0)?;
+            let s = if args.is_empty() {
+                v.first()
+                    .map(|i| i.string_value())
+                    .unwrap_or(Cow::Borrowed(""))
+            } else {
+                string_arg(&v, "string-length")?
+            };
+            Atom::Int(s.chars().count() as i64)
+        }
+        Func::NormalizeSpace => {
+            let v = arg_or_ctx(0)?;
+            let s = if args.is_empty() {
+                v.first()
+                    .map(|i| i.string_value())
+                    .unwrap_or(Cow::Borrowed(""))
+            } else {
+                string_arg(&v, "normalize-space")?
+            };
+            let parts: Vec<&str> = s.split(is_xml_ws).filter(|p| !p.is_empty()).collect();
+            Atom::Str(Cow::Owned(parts.join(" ")))
+        }
+        Func::Contains
+        | Func::StartsWith
+        | Func::EndsWith
+        | Func::SubstringAfter
+        | Func::SubstringBefore => {
+            let name = match f {
+                Func::Contains => "contains",
+                Func::StartsWith => "starts-with",
+                Func::EndsWith => "ends-with",
+                Func::SubstringAfter => "substring-after",
+                _ => "substring-before",
+            };
+            let a = string_arg(&arg(0)?, name)?;
+            let b = string_arg(&arg(1)?, name)?;
+            match f {
+                Func::Contains => Atom::Bool(a.contains(b.as_ref())),
+                Func::StartsWith => Atom::Bool(a.starts_with(b.as_ref())),
+                Func::EndsWith => Atom::Bool(a.ends_with(b.as_ref())),
+                Func::SubstringAfter => Atom::Str(match a.find(b.as_ref()) {
+                    Some(p) => match a {
+                        Cow::Borrowed(s) => Cow::Borrowed(&s[p + b.len()..]),
+                        Cow::Owned(s) => Cow::Owned(s[p + b.len()..].to_string()),
+                    },
+                    None => Cow::Borrowed(""),
+                }),
+                _ => Atom::Str(match a.find(b.as_ref()) {
+                    Some(p) if !b.is_empty() => match a {
+                        Cow::Borrowed(s) => Cow::Borrowed(&s[..p]),
+                        Cow::Owned(s) => Cow::Owned(s[..p].to_string()),
+                    },
+                    _ => Cow::Borrowed(""),
+                }),
+            }
+        }
+        Func::UpperCase => Atom::Str(Cow::Owned(
+            string_arg(&arg(0)?, "upper-case")?.to_uppercase(),
+        )),
+        Func::LowerCase => Atom::Str(Cow::Owned(
+            string_arg(&arg(0)?, "lower-case")?.to_lowercase(),
+        )),
+        Func::Concat => {
+            let mut s = String::new();
+            for k in 0..args.len() {
+                if let Some(a) = opt_atom(&arg(k)?, "concat")? {
+                    s.push_str(&a.to_text());
+                }
+            }
+            Atom::Str(Cow::Owned(s))
+        }
+        Func::StringJoin => {
+            let items = arg(0)?;
+            let sep = string_arg(&arg(1)?, "string-join")?;
+            let mut s = String::new();
+            for (k, it) in items.iter().enumerate() {
+                if k > 0 {
+                    s.push_str(&sep);
+                }
+                match it.atomize() {
+                    Atom::Str(x) | Atom::Untyped(x) => s.push_str(&x),
+                    other => {
+                        return Err(DynamicError::new(
+                            "XPTY0004",
+                            format!(
+                                "string-join() requires xs:string items, got {}",
+                                other.type_name()
+                            ),
+                        ))
+                    }
+                }
+            }
+            Atom::Str(Cow::Owned(s))
+        }
+        Func::LocalName => Atom::Str(Cow::Borrowed(
+            node_arg(args, ctx, vars, "local-name")?
+                .as_ref()
+                .map(local_name)
+                .unwrap_or(""),
+        )),
+        Func::Name => Atom::Str(Cow::Borrowed(
+            node_arg(args, ctx, vars, "name")?
+                .as_ref()
+                .map(lexical_name)
+                .unwrap_or(""),
+        )),
+        Func::NamespaceUri => Atom::Str(Cow::Borrowed(
+            node_arg(args, ctx, vars, "namespace-uri")?
+                .as_ref()
+                .map(namespace_uri)
+                .unwrap_or(""),
+        )),
+        Func::Matches(re) => {
+            let input = string_arg(&arg(0)?, "matches")?;
+            match re {
+                Some(re) => Atom::Bool(re.is_match(&input)),
+                None => {
+                    let pat = string_arg(&arg(1)?, "matches")?;
+                    let flags = match args.get(2) {
+                        Some(_) => string_arg(&arg(2)?, "matches")?,
+                        None => Cow::Borrowed(""),
+                    };
+                    let re = crate::regex_xsd::compile_regex(&pat, &flags)?;
+                    Atom::Bool(re.is_match(&input))
+                }
+            }
+        }
+    })
+}
