@@ -156,11 +156,14 @@ struct Rule {
     items: Vec<RuleItem>,
 }
 
+/// Namespace and the candidate rule indexes (file order) for one element name.
+type NsRules = (Option<String>, Vec<usize>);
+
 #[derive(Debug)]
 struct PatternDef {
     rules: Vec<Rule>,
     /// local name → [(namespace, candidate rule indexes in file order)], wildcard rules merged in.
-    by_name: HashMap<String, Vec<(Option<String>, Vec<usize>)>>,
+    by_name: HashMap<String, Vec<NsRules>>,
     /// Rules that can match any element name.
     wildcard: Vec<usize>,
 }

@@ -58,7 +58,7 @@ pub(crate) enum Axis {
     Parent,
     Ancestor,
     AncestorOrSelf,
-    SelfAxis,
+    SelfNode,
     Descendant,
     DescendantOrSelf,
     FollowingSibling,
@@ -387,7 +387,7 @@ fn axis_candidates<'a, 'i>(step: &Step, ctx: &Item<'a, 'i>, out: &mut Vec<Item<'
                 }
             }
         }
-        Axis::SelfAxis => {
+        Axis::SelfNode => {
             if item_matches(test, ctx) {
                 out.push(ctx.clone())
             }

@@ -360,7 +360,7 @@ impl Parser<'_> {
                     "parent" => Axis::Parent,
                     "ancestor" => Axis::Ancestor,
                     "ancestor-or-self" => Axis::AncestorOrSelf,
-                    "self" => Axis::SelfAxis,
+                    "self" => Axis::SelfNode,
                     "descendant" => Axis::Descendant,
                     "descendant-or-self" => Axis::DescendantOrSelf,
                     "following-sibling" => Axis::FollowingSibling,
