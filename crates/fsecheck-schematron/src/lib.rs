@@ -294,6 +294,50 @@ impl Schematron {
         Ok(out)
     }
 
+    /// Per-rule timing, for tuning: `(pattern index, rule @context, times fired, time in the
+    /// rule body)` plus the total time spent matching contexts. Results are discarded.
+    #[doc(hidden)]
+    pub fn profile(
+        &self,
+        doc: &roxmltree::Document,
+    ) -> (
+        Vec<(usize, String, u32, std::time::Duration)>,
+        std::time::Duration,
+    ) {
+        use std::time::{Duration, Instant};
+        let mut vars = Variables::new(self.slot_count);
+        let root = doc.root();
+        for g in &self.globals {
+            let v = eval_let(&g.value, root, &vars);
+            vars.set(g.slot, v);
+        }
+        let mut prof = Vec::new();
+        let mut matching = Duration::ZERO;
+        let mut out = Vec::new();
+        for (pi, p) in self.patterns.iter().enumerate() {
+            let mut stats = vec![(0u32, Duration::ZERO); p.rules.len()];
+            for node in root.descendants().filter(|n| n.is_element()) {
+                let t = Instant::now();
+                let fired = p
+                    .candidates(node)
+                    .iter()
+                    .copied()
+                    .find(|&ri| p.rules[ri].pattern.matches(node, &vars).unwrap_or(false));
+                matching += t.elapsed();
+                if let Some(ri) = fired {
+                    let t = Instant::now();
+                    let _ = self.run_rule(&p.rules[ri], node, &mut vars, &mut out);
+                    stats[ri].0 += 1;
+                    stats[ri].1 += t.elapsed();
+                }
+            }
+            for (ri, (n, d)) in stats.into_iter().enumerate() {
+                prof.push((pi, p.rules[ri].context.clone(), n, d));
+            }
+        }
+        (prof, matching)
+    }
+
     fn run_rule<'a, 'i>(
         &'a self,
         rule: &'a Rule,
