@@ -139,7 +139,7 @@ fn main() {
             }
         }
         let mut v: Vec<_> = agg.into_iter().collect();
-        v.sort_by(|a, b| b.1 .1.cmp(&a.1 .1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1 .1));
         println!("context matching: {:.1} ms", matching.as_secs_f64() * 1e3);
         for (k, (n, d)) in v.iter().take(25) {
             println!("{:8.1} ms {n:6}x  {k}", d.as_secs_f64() * 1e3);

@@ -262,7 +262,8 @@ impl Schematron {
     /// Run the schematron on a parsed document. Results are in skeleton order (pattern by
     /// pattern, elements in document order, checks in rule order).
     pub fn validate(&self, doc: &roxmltree::Document) -> Result<Vec<SvrlResult>, DynamicError> {
-        let mut vars = Variables::new(self.slot_count);
+        let index = fsecheck_xpath::DocIndex::new(doc);
+        let mut vars = Variables::with_index(self.slot_count, &index);
         let root = doc.root();
         for g in &self.globals {
             let v = eval_let(&g.value, root, &vars);
@@ -305,7 +306,8 @@ impl Schematron {
         std::time::Duration,
     ) {
         use std::time::{Duration, Instant};
-        let mut vars = Variables::new(self.slot_count);
+        let index = fsecheck_xpath::DocIndex::new(doc);
+        let mut vars = Variables::with_index(self.slot_count, &index);
         let root = doc.root();
         for g in &self.globals {
             let v = eval_let(&g.value, root, &vars);

@@ -12,7 +12,8 @@ pub(crate) enum Expr {
     Context,
     Root,
     Step(Step),
-    Path(Box<Expr>, Vec<PathStep>),
+    /// Start, steps, and whether the path can be streamed (see [`streamable`]).
+    Path(Box<Expr>, Vec<PathStep>, bool),
     Filter(Box<Expr>, Vec<Expr>),
     Seq(Vec<Expr>),
     Union(Vec<Expr>),
@@ -92,7 +93,8 @@ pub(crate) enum NameTest {
     Any,
     Ns(String),
     Local(String),
-    QName(Option<String>, String),
+    /// Namespace, local name, interned id (see [`crate::index`]).
+    QName(Option<String>, String, u32),
 }
 
 impl NameTest {
@@ -102,7 +104,7 @@ impl NameTest {
             NameTest::Any => true,
             NameTest::Ns(n) => ns == Some(n.as_str()),
             NameTest::Local(l) => local == l,
-            NameTest::QName(n, l) => local == l && ns == n.as_deref(),
+            NameTest::QName(n, l, _) => local == l && ns == n.as_deref(),
         }
     }
 }
@@ -143,13 +145,30 @@ pub(crate) enum Func {
 #[derive(Debug, Clone, Default)]
 pub struct Variables<'a, 'i> {
     slots: Vec<Option<Result<Sequence<'a, 'i>, DynamicError>>>,
+    index: Option<&'a crate::DocIndex>,
 }
 
 impl<'a, 'i> Variables<'a, 'i> {
     pub fn new(slot_count: usize) -> Self {
         Variables {
             slots: vec![None; slot_count],
+            index: None,
         }
+    }
+
+    /// Like [`Variables::new`], with the navigation index of the document being evaluated
+    /// (a large speed-up; results are identical with or without it).
+    pub fn with_index(slot_count: usize, index: &'a crate::DocIndex) -> Self {
+        Variables {
+            slots: vec![None; slot_count],
+            index: Some(index),
+        }
+    }
+
+    /// The index, if there is one for `node`'s document.
+    #[inline]
+    pub(crate) fn index_for(&self, node: Node<'_, '_>) -> Option<&'a crate::DocIndex> {
+        self.index.filter(|ix| ix.covers(node))
     }
 
     pub fn set(&mut self, slot: usize, value: Result<Sequence<'a, 'i>, DynamicError>) {
@@ -177,7 +196,7 @@ impl<'a, 'i> Variables<'a, 'i> {
 fn pred_is_boolean(e: &Expr) -> bool {
     match e {
         Expr::Cmp(..) | Expr::And(..) | Expr::Or(..) | Expr::Step(_) | Expr::Union(_) => true,
-        Expr::Path(_, steps) => matches!(steps.last(), Some(PathStep::Axis(_))),
+        Expr::Path(_, steps, _) => matches!(steps.last(), Some(PathStep::Axis(_))),
         Expr::Call(f, _) => matches!(
             f,
             Func::Not
@@ -203,7 +222,7 @@ fn optimize_step(mut s: Step) -> Step {
 /// `//x` → `descendant::x` when x's predicates cannot be positional; recursive.
 pub(crate) fn optimize(e: Expr) -> Expr {
     match e {
-        Expr::Path(start, steps) => {
+        Expr::Path(start, steps, _) => {
             let start = Box::new(optimize(*start));
             let mut out: Vec<PathStep> = Vec::with_capacity(steps.len());
             let mut it = steps.into_iter().peekable();
@@ -229,7 +248,8 @@ pub(crate) fn optimize(e: Expr) -> Expr {
                     PathStep::Expr(x) => out.push(PathStep::Expr(optimize(x))),
                 }
             }
-            Expr::Path(start, out)
+            let st = streamable(&start, &out);
+            Expr::Path(start, out, st)
         }
         Expr::Step(s) => Expr::Step(optimize_step(s)),
         Expr::Filter(p, preds) => Expr::Filter(
@@ -336,8 +356,32 @@ fn item_matches(test: &NodeTest, it: &Item<'_, '_>) -> bool {
 }
 
 /// Candidates of `step`'s axis from `ctx` that pass the node test, in axis order.
-fn axis_candidates<'a, 'i>(step: &Step, ctx: &Item<'a, 'i>, out: &mut Vec<Item<'a, 'i>>) {
+fn axis_candidates<'a, 'i>(
+    step: &Step,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    out: &mut Vec<Item<'a, 'i>>,
+) {
     let test = &step.test;
+    if matches!(step.axis, Axis::Child | Axis::Descendant)
+        && matches!(
+            test,
+            NodeTest::Name {
+                attr: false,
+                test: NameTest::QName(..)
+            }
+        )
+    {
+        if let Item::Node(n) = ctx {
+            if vars.index_for(*n).is_some() {
+                let _ = visit_axis(step, ctx, vars, &mut |c| {
+                    out.push(c);
+                    Ok(true)
+                });
+                return;
+            }
+        }
+    }
     let (node, attr) = match ctx {
         Item::Node(n) => (*n, None),
         Item::Attr(n, i) => (*n, Some(*i)),
@@ -467,20 +511,205 @@ fn apply_step<'a, 'i>(
 ) -> Result<(), DynamicError> {
     if step.preds.is_empty() {
         let start = out.len();
-        axis_candidates(step, ctx, out);
+        axis_candidates(step, ctx, vars, out);
         if step.axis.is_reverse() {
             out[start..].reverse();
         }
         return Ok(());
     }
     let mut tmp = Vec::new();
-    axis_candidates(step, ctx, &mut tmp);
+    axis_candidates(step, ctx, vars, &mut tmp);
     apply_predicates(&step.preds, &mut tmp, vars)?;
     if step.axis.is_reverse() {
         tmp.reverse();
     }
     out.extend(tmp);
     Ok(())
+}
+
+// ---------------------------------------------------------------- streaming
+
+/// Can this path be evaluated node by node, without building intermediate sequences, for
+/// uses that only need *distinct* results in any order (count, existence, general comparison)?
+/// Forward axes only, no predicate that could be positional, and at most one step that can
+/// produce nested nodes (descendant), since two such steps could yield duplicates.
+pub(crate) fn streamable(start: &Expr, steps: &[PathStep]) -> bool {
+    let single_start = matches!(start, Expr::Context | Expr::Root);
+    let mut nesting = 0;
+    for st in steps {
+        let PathStep::Axis(s) = st else { return false };
+        match s.axis {
+            Axis::Child | Axis::Attribute | Axis::SelfNode => {}
+            Axis::Descendant | Axis::DescendantOrSelf => nesting += 1,
+            _ => return false,
+        }
+        if !s.preds.iter().all(pred_is_boolean) {
+            return false;
+        }
+    }
+    nesting == 0 || (nesting == 1 && single_start)
+}
+
+/// Visit the candidates of a forward axis that pass the node test; `f` returns `false` to stop.
+fn visit_axis<'a, 'i>(
+    step: &Step,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    f: &mut dyn FnMut(Item<'a, 'i>) -> Result<bool, DynamicError>,
+) -> Result<bool, DynamicError> {
+    let test = &step.test;
+    if let (
+        Item::Node(node),
+        NodeTest::Name {
+            attr: false,
+            test: NameTest::QName(_, _, id),
+        },
+    ) = (ctx, test)
+    {
+        if let Some(ix) = vars.index_for(*node) {
+            match step.axis {
+                Axis::Child => {
+                    for &c in ix.child_elements(*node) {
+                        if ix.name_at(c as usize) == *id
+                            && !f(Item::Node(crate::index::node_by_id(*node, c)))?
+                        {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
+                }
+                Axis::Descendant => {
+                    for d in ix.descendant_range(*node) {
+                        if ix.name_at(d) == *id
+                            && !f(Item::Node(crate::index::node_by_id(*node, d as u32)))?
+                        {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
+                }
+                _ => {}
+            }
+        }
+    }
+    let node = match ctx {
+        Item::Node(n) => *n,
+        Item::Attr(..) => {
+            return match step.axis {
+                Axis::SelfNode | Axis::DescendantOrSelf if item_matches(test, ctx) => {
+                    f(ctx.clone())
+                }
+                _ => Ok(true),
+            }
+        }
+        Item::Atom(_) => return Ok(true),
+    };
+    match step.axis {
+        Axis::Child => {
+            for c in node.children() {
+                if node_matches(test, c) && !f(Item::Node(c))? {
+                    return Ok(false);
+                }
+            }
+        }
+        Axis::Attribute => {
+            if node.is_element() {
+                for i in 0..node.attributes().len() as u32 {
+                    if attr_matches(test, node, i) && !f(Item::Attr(node, i))? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Axis::SelfNode => {
+            if node_matches(test, node) {
+                return f(Item::Node(node));
+            }
+        }
+        Axis::Descendant | Axis::DescendantOrSelf => {
+            let skip = usize::from(step.axis == Axis::Descendant);
+            for d in node.descendants().skip(skip) {
+                if node_matches(test, d) && !f(Item::Node(d))? {
+                    return Ok(false);
+                }
+            }
+        }
+        _ => unreachable!("only forward axes are streamed"),
+    }
+    Ok(true)
+}
+
+/// Stream the results of `steps` from `item` into `f` (distinct, not necessarily in document
+/// order); returns `false` when `f` asked to stop.
+fn stream_steps<'a, 'i>(
+    steps: &'a [PathStep],
+    item: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    f: &mut dyn FnMut(Item<'a, 'i>) -> Result<bool, DynamicError>,
+) -> Result<bool, DynamicError> {
+    let Some((first, rest)) = steps.split_first() else {
+        return f(item.clone());
+    };
+    let PathStep::Axis(step) = first else {
+        unreachable!("streamable paths have axis steps only")
+    };
+    visit_axis(step, item, vars, &mut |c| {
+        for p in &step.preds {
+            if !eval_bool(p, &c, vars)? {
+                return Ok(true);
+            }
+        }
+        stream_steps(rest, &c, vars, f)
+    })
+}
+
+/// Stream a streamable path or step expression; `None` when `e` is not streamable.
+fn stream<'a, 'i>(
+    e: &'a Expr,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    f: &mut dyn FnMut(Item<'a, 'i>) -> Result<bool, DynamicError>,
+) -> Option<Result<bool, DynamicError>> {
+    match e {
+        Expr::Step(s)
+            if matches!(
+                s.axis,
+                Axis::Child
+                    | Axis::Attribute
+                    | Axis::SelfNode
+                    | Axis::Descendant
+                    | Axis::DescendantOrSelf
+            ) && s.preds.iter().all(pred_is_boolean) =>
+        {
+            if let Err(err) = ctx_node(ctx, "axis step") {
+                return Some(Err(err));
+            }
+            Some(visit_axis(s, ctx, vars, &mut |c| {
+                for p in &s.preds {
+                    if !eval_bool(p, &c, vars)? {
+                        return Ok(true);
+                    }
+                }
+                f(c)
+            }))
+        }
+        Expr::Path(start, steps, true) => Some((|| {
+            let starts = eval(start, ctx, vars)?;
+            for st in &starts {
+                if !st.is_node() {
+                    return Err(DynamicError::new(
+                        "XPTY0019",
+                        "a path step was applied to an atomic value",
+                    ));
+                }
+                if !stream_steps(steps, st, vars, f)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })()),
+        _ => None,
+    }
 }
 
 pub(crate) fn eval<'a, 'i>(
@@ -502,7 +731,7 @@ pub(crate) fn eval<'a, 'i>(
             apply_step(s, ctx, vars, &mut out)?;
             out
         }
-        Expr::Path(start, steps) => {
+        Expr::Path(start, steps, _) => {
             let mut cur = eval(start, ctx, vars)?;
             for st in steps {
                 if cur.is_empty() {
@@ -594,6 +823,27 @@ pub(crate) fn eval_bool<'a, 'i>(
         Expr::Or(a, b) => Ok(eval_bool(a, ctx, vars)? || eval_bool(b, ctx, vars)?),
         Expr::And(a, b) => Ok(eval_bool(a, ctx, vars)? && eval_bool(b, ctx, vars)?),
         Expr::Cmp(op, a, b) => {
+            // Stream the left operand when possible: no sequence is built, and the comparison
+            // stops at the first pair that holds (as Saxon's existential comparison does).
+            let mut right: Option<Vec<Atom<'a>>> = None;
+            let mut found = false;
+            let streamed = stream(a, ctx, vars, &mut |li| {
+                if right.is_none() {
+                    right = Some(eval(b, ctx, vars)?.iter().map(|i| i.atomize()).collect());
+                }
+                let la = li.atomize();
+                for rb in right.iter().flatten() {
+                    if compare_atoms(*op, &la, rb)? {
+                        found = true;
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
+            if let Some(res) = streamed {
+                res?;
+                return Ok(found);
+            }
             let l = eval(a, ctx, vars)?;
             if l.is_empty() {
                 return Ok(false);
@@ -605,7 +855,19 @@ pub(crate) fn eval_bool<'a, 'i>(
             Atom::Bool(b) => Ok(b),
             other => ebv(&[Item::Atom(other)]),
         },
-        _ => ebv(&eval(e, ctx, vars)?),
+        _ => {
+            let mut found = false;
+            match stream(e, ctx, vars, &mut |_| {
+                found = true;
+                Ok(false)
+            }) {
+                Some(res) => {
+                    res?;
+                    Ok(found)
+                }
+                None => ebv(&eval(e, ctx, vars)?),
+            }
+        }
     }
 }
 
@@ -757,7 +1019,19 @@ fn call<'a, 'i>(
         }
     };
     Ok(match f {
-        Func::Count => Atom::Int(arg(0)?.len() as i64),
+        Func::Count => {
+            let mut n = 0i64;
+            match stream(&args[0], ctx, vars, &mut |_| {
+                n += 1;
+                Ok(true)
+            }) {
+                Some(res) => {
+                    res?;
+                    Atom::Int(n)
+                }
+                None => Atom::Int(arg(0)?.len() as i64),
+            }
+        }
         Func::Not => Atom::Bool(!eval_bool(&args[0], ctx, vars)?),
         Func::Boolean => Atom::Bool(eval_bool(&args[0], ctx, vars)?),
         Func::True => Atom::Bool(true),

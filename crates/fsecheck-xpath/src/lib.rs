@@ -24,6 +24,7 @@
 //! ```
 
 mod eval;
+mod index;
 mod lexer;
 mod parser;
 mod pattern;
@@ -31,6 +32,7 @@ mod regex_xsd;
 mod value;
 
 pub use eval::Variables;
+pub use index::DocIndex;
 pub use pattern::Pattern;
 pub use regex_xsd::translate_regex;
 pub use value::{format_double, Atom, Item, Sequence};

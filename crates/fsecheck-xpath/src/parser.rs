@@ -262,7 +262,7 @@ impl Parser<'_> {
                 self.bump();
                 if self.starts_step() {
                     let steps = self.relative_path()?;
-                    Ok(Expr::Path(Box::new(Expr::Root), steps))
+                    Ok(Expr::Path(Box::new(Expr::Root), steps, false))
                 } else {
                     Ok(Expr::Root)
                 }
@@ -271,7 +271,7 @@ impl Parser<'_> {
                 self.bump();
                 let mut steps = vec![PathStep::Axis(Step::desc_or_self())];
                 steps.extend(self.relative_path()?);
-                Ok(Expr::Path(Box::new(Expr::Root), steps))
+                Ok(Expr::Path(Box::new(Expr::Root), steps, false))
             }
             _ => {
                 let first = self.step_expr()?;
@@ -291,7 +291,7 @@ impl Parser<'_> {
                     }
                     steps.push(self.step_expr()?);
                 }
-                Ok(Expr::Path(Box::new(start), steps))
+                Ok(Expr::Path(Box::new(start), steps, false))
             }
         }
     }
@@ -455,9 +455,10 @@ impl Parser<'_> {
                     // No default element namespace: unprefixed names are in no namespace.
                     None => (None, n),
                 };
+                let id = crate::index::intern(ns.as_deref(), &local);
                 Ok(NodeTest::Name {
                     attr: principal_attr,
-                    test: NameTest::QName(ns, local),
+                    test: NameTest::QName(ns, local, id),
                 })
             }
             _ => Err(err(pos, "XPST0003", "expected a node test")),

@@ -79,7 +79,7 @@ impl Pattern {
                     Step {
                         test:
                             NodeTest::Name {
-                                test: NameTest::QName(ns, l),
+                                test: NameTest::QName(ns, l, _),
                                 ..
                             },
                         ..
@@ -124,7 +124,7 @@ fn to_alt(e: Expr) -> Result<Alt, CompileError> {
             })
         }
         Expr::Step(s) => (Anchor::Relative, vec![PathStep::Axis(s)]),
-        Expr::Path(start, steps) => match *start {
+        Expr::Path(start, steps, _) => match *start {
             Expr::Root => (Anchor::Root, steps),
             Expr::Context => (Anchor::Relative, steps),
             _ => return Err(perr("a pattern must start with a step, '/' or '//'")),
@@ -196,6 +196,12 @@ fn step_matches<'a, 'i>(
     vars: &Variables<'a, 'i>,
 ) -> Result<bool, DynamicError> {
     let ok = match &step.test {
+        NodeTest::Name {
+            test: NameTest::QName(_, _, id),
+            ..
+        } if vars.index_for(node).is_some() => {
+            vars.index_for(node).is_some_and(|ix| ix.name(node) == *id)
+        }
         NodeTest::Name { test, .. } => {
             node.is_element() && {
                 let t = node.tag_name();

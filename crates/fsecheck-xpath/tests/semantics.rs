@@ -1,7 +1,7 @@
 //! XPath 2.0 semantics of the subset: typing of general comparisons, effective boolean value,
 //! cardinality errors, functions, paths, and compile errors for what is not supported.
 
-use fsecheck_xpath::{Item, StaticContext, Variables, XPath};
+use fsecheck_xpath::{DocIndex, Item, StaticContext, Variables, XPath};
 
 const DOC: &str = r#"<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <versionNumber value="2"/>
@@ -34,10 +34,18 @@ fn with_doc<R>(f: impl FnOnce(roxmltree::Node) -> R) -> R {
 fn eval_bool(expr: &str) -> Result<bool, String> {
     let sc = ctx();
     let xp = XPath::compile(expr, &sc).map_err(|e| format!("compile: {e}"))?;
-    with_doc(|n| {
-        let vars = Variables::new(sc.slot_count());
-        xp.evaluate_bool(n, &vars).map_err(|e| e.code.to_string())
-    })
+    // Evaluate with and without the navigation index: the results must agree.
+    let doc = roxmltree::Document::parse(DOC).unwrap();
+    let n = doc.root_element();
+    let ix = DocIndex::new(&doc);
+    let plain = xp
+        .evaluate_bool(n, &Variables::new(sc.slot_count()))
+        .map_err(|e| e.code.to_string());
+    let indexed = xp
+        .evaluate_bool(n, &Variables::with_index(sc.slot_count(), &ix))
+        .map_err(|e| e.code.to_string());
+    assert_eq!(plain, indexed, "{expr}: index changes the result");
+    plain
 }
 
 fn yes(expr: &str) {
@@ -59,14 +67,23 @@ fn dyn_err(expr: &str, code: &str) {
 fn string_of(expr: &str) -> String {
     let sc = ctx();
     let xp = XPath::compile(expr, &sc).unwrap();
-    with_doc(|n| {
-        let vars = Variables::new(0);
-        let v = xp.evaluate(n, &vars).unwrap();
+    let doc = roxmltree::Document::parse(DOC).unwrap();
+    let n = doc.root_element();
+    let ix = DocIndex::new(&doc);
+    let render = |vars: &Variables| {
+        let v = xp.evaluate(n, vars).unwrap();
         v.iter()
             .map(|i| i.string_value().into_owned())
             .collect::<Vec<_>>()
             .join("|")
-    })
+    };
+    let plain = render(&Variables::new(0));
+    assert_eq!(
+        plain,
+        render(&Variables::with_index(0, &ix)),
+        "{expr}: index changes the result"
+    );
+    plain
 }
 
 #[test]
