@@ -270,6 +270,7 @@ impl Schematron {
             vars.set(g.slot, v);
         }
         let mut out = Vec::new();
+        let mut memo = fsecheck_xpath::PatternMemo::default();
         for p in &self.patterns {
             for node in root.descendants() {
                 if !node.is_element() {
@@ -280,7 +281,7 @@ impl Schematron {
                     let rule = &p.rules[ri];
                     let m = rule
                         .pattern
-                        .matches(node, &vars)
+                        .matches_memo(node, &vars, &mut memo)
                         .map_err(|e| dyn_err(e, rule, rule.pattern.source(), node))?;
                     if m {
                         fired = Some(rule);
@@ -314,20 +315,39 @@ impl Schematron {
             vars.set(g.slot, v);
         }
         let mut prof = Vec::new();
+        let mut memo = fsecheck_xpath::PatternMemo::default();
         let mut matching = Duration::ZERO;
         let mut out = Vec::new();
         for (pi, p) in self.patterns.iter().enumerate() {
             let mut stats = vec![(0u32, Duration::ZERO); p.rules.len()];
             for node in root.descendants().filter(|n| n.is_element()) {
                 let t = Instant::now();
-                let fired = p
-                    .candidates(node)
-                    .iter()
-                    .copied()
-                    .find(|&ri| p.rules[ri].pattern.matches(node, &vars).unwrap_or(false));
+                let fired = p.candidates(node).iter().copied().find(|&ri| {
+                    p.rules[ri]
+                        .pattern
+                        .matches_memo(node, &vars, &mut memo)
+                        .unwrap_or(false)
+                });
                 matching += t.elapsed();
                 if let Some(ri) = fired {
                     let t = Instant::now();
+                    if std::env::var_os("SCH_PROFILE_ITEMS").is_some() {
+                        for item in &p.rules[ri].items {
+                            let t = Instant::now();
+                            let label = match item {
+                                RuleItem::Let(l) => {
+                                    let v = eval_let(&l.value, node, &vars);
+                                    vars.set(l.slot, v);
+                                    "let".to_string()
+                                }
+                                RuleItem::Check(c) => {
+                                    let _ = c.test.evaluate_bool(node, &vars);
+                                    c.test.source().chars().take(100).collect()
+                                }
+                            };
+                            prof.push((usize::MAX, label, 1, t.elapsed()));
+                        }
+                    }
                     let _ = self.run_rule(&p.rules[ri], node, &mut vars, &mut out);
                     stats[ri].0 += 1;
                     stats[ri].1 += t.elapsed();

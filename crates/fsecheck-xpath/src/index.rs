@@ -14,6 +14,34 @@ pub(crate) const NOT_ELEMENT: u32 = u32::MAX;
 /// An element whose name no compiled expression mentions.
 pub(crate) const UNKNOWN_NAME: u32 = u32::MAX - 1;
 
+/// FNV-1a: a fast hasher for the small keys of the per-document caches.
+#[derive(Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+pub(crate) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 #[derive(Default)]
 struct Interner {
     by_local: HashMap<String, Vec<(Option<String>, u32)>>,
@@ -67,6 +95,7 @@ impl DocIndex {
         let mut stack: Vec<u32> = Vec::with_capacity(32);
         {
             let guard = interner().read().unwrap_or_else(|e| e.into_inner());
+            let mut cache: FnvMap<(usize, &str), u32> = FnvMap::default();
             for node in doc.descendants() {
                 let id = node.id().get_usize() as u32;
                 // close the subtrees this node is not part of
@@ -81,12 +110,20 @@ impl DocIndex {
                 stack.push(id);
                 if node.is_element() {
                     let t = node.tag_name();
-                    names[id as usize] = guard
-                        .by_local
-                        .get(t.name())
-                        .and_then(|v| v.iter().find(|(ns, _)| ns.as_deref() == t.namespace()))
-                        .map(|(_, i)| *i)
-                        .unwrap_or(UNKNOWN_NAME);
+                    // Cache by (namespace storage address, local name): the global interner is
+                    // consulted once per distinct name of the document.
+                    let key = (
+                        t.namespace().map(|n| n.as_ptr() as usize).unwrap_or(0),
+                        t.name(),
+                    );
+                    names[id as usize] = *cache.entry(key).or_insert_with(|| {
+                        guard
+                            .by_local
+                            .get(t.name())
+                            .and_then(|v| v.iter().find(|(ns, _)| ns.as_deref() == t.namespace()))
+                            .map(|(_, i)| *i)
+                            .unwrap_or(UNKNOWN_NAME)
+                    });
                 }
                 child_start.push(children.len() as u32);
                 for c in node.children() {

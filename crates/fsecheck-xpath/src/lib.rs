@@ -33,7 +33,7 @@ mod value;
 
 pub use eval::Variables;
 pub use index::DocIndex;
-pub use pattern::Pattern;
+pub use pattern::{Pattern, PatternMemo};
 pub use regex_xsd::translate_regex;
 pub use value::{format_double, Atom, Item, Sequence};
 

@@ -99,6 +99,18 @@ impl Pattern {
         node: Node<'a, 'i>,
         vars: &Variables<'a, 'i>,
     ) -> Result<bool, DynamicError> {
+        self.matches_memo(node, vars, &mut PatternMemo::default())
+    }
+
+    /// [`Pattern::matches`] with a cache of ancestor-step predicate results, shared by all the
+    /// patterns of one document pass (rule contexts repeat `…/hl7:section[hl7:code[@code='…']]/…`
+    /// prefixes, so the same predicates are asked of the same ancestors again and again).
+    pub fn matches_memo<'a, 'i>(
+        &'a self,
+        node: Node<'a, 'i>,
+        vars: &Variables<'a, 'i>,
+        memo: &mut PatternMemo,
+    ) -> Result<bool, DynamicError> {
         for a in &self.alts {
             if a.doc_only {
                 if node.node_type() == NodeType::Root {
@@ -106,7 +118,7 @@ impl Pattern {
                 }
                 continue;
             }
-            if match_from(a, a.steps.len() - 1, node, vars)? {
+            if match_from(a, a.steps.len() - 1, node, vars, memo)? {
                 return Ok(true);
             }
         }
@@ -242,14 +254,35 @@ fn step_matches<'a, 'i>(
     Ok(true)
 }
 
+/// Cache of `(step, node) → step matches` for ancestor steps with predicates, valid for one
+/// document and one set of global variables.
+#[derive(Debug, Default)]
+pub struct PatternMemo {
+    map: crate::index::FnvMap<(usize, usize), bool>,
+}
+
 fn match_from<'a, 'i>(
     alt: &'a Alt,
     k: usize,
     node: Node<'a, 'i>,
     vars: &Variables<'a, 'i>,
+    memo: &mut PatternMemo,
 ) -> Result<bool, DynamicError> {
     let (sep, step) = &alt.steps[k];
-    if !step_matches(step, node, step.preds.len(), vars)? {
+    let ok = if k + 1 < alt.steps.len() && !step.preds.is_empty() {
+        let key = (step as *const Step as usize, node.id().get_usize());
+        match memo.map.get(&key) {
+            Some(b) => *b,
+            None => {
+                let b = step_matches(step, node, step.preds.len(), vars)?;
+                memo.map.insert(key, b);
+                b
+            }
+        }
+    } else {
+        step_matches(step, node, step.preds.len(), vars)?
+    };
+    if !ok {
         return Ok(false);
     }
     if k == 0 {
@@ -266,12 +299,12 @@ fn match_from<'a, 'i>(
     }
     match sep {
         Sep::Child => match node.parent() {
-            Some(p) if p.is_element() => match_from(alt, k - 1, p, vars),
+            Some(p) if p.is_element() => match_from(alt, k - 1, p, vars, memo),
             _ => Ok(false),
         },
         Sep::Descendant => {
             for a in node.ancestors().skip(1) {
-                if a.is_element() && match_from(alt, k - 1, a, vars)? {
+                if a.is_element() && match_from(alt, k - 1, a, vars, memo)? {
                     return Ok(true);
                 }
             }
