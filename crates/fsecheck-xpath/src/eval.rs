@@ -694,6 +694,17 @@ fn stream<'a, 'i>(
             }))
         }
         Expr::Path(start, steps, true) => Some((|| {
+            match &**start {
+                Expr::Context => {
+                    ctx_node(ctx, "path")?;
+                    return stream_steps(steps, ctx, vars, f);
+                }
+                Expr::Root => {
+                    let root = Item::Node(ctx_node(ctx, "'/'")?.document().root());
+                    return stream_steps(steps, &root, vars, f);
+                }
+                _ => {}
+            }
             let starts = eval(start, ctx, vars)?;
             for st in &starts {
                 if !st.is_node() {
@@ -828,6 +839,14 @@ pub(crate) fn eval_bool<'a, 'i>(
             let mut right: Option<Vec<Atom<'a>>> = None;
             let mut found = false;
             let streamed = stream(a, ctx, vars, &mut |li| {
+                if let Expr::Lit(lit_atom) = &**b {
+                    // the common `@code = 'literal'`: no sequence at all
+                    if compare_atoms(*op, &li.atomize(), &lit(lit_atom))? {
+                        found = true;
+                        return Ok(false);
+                    }
+                    return Ok(true);
+                }
                 if right.is_none() {
                     right = Some(eval(b, ctx, vars)?.iter().map(|i| i.atomize()).collect());
                 }
