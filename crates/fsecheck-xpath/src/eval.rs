@@ -833,6 +833,12 @@ pub(crate) fn eval_bool<'a, 'i>(
     match e {
         Expr::Or(a, b) => Ok(eval_bool(a, ctx, vars)? || eval_bool(b, ctx, vars)?),
         Expr::And(a, b) => Ok(eval_bool(a, ctx, vars)? && eval_bool(b, ctx, vars)?),
+        Expr::Cmp(op, a, b) if is_single_atom(a) && is_single_atom(b) => {
+            // `count(…) = 1` and the like: two atoms, no sequences
+            let l = eval_atom(a, ctx, vars)?;
+            let r = eval_atom(b, ctx, vars)?;
+            compare_atoms(*op, &l, &r)
+        }
         Expr::Cmp(op, a, b) => {
             // Stream the left operand when possible: no sequence is built, and the comparison
             // stops at the first pair that holds (as Saxon's existential comparison does).
@@ -948,7 +954,16 @@ fn node_arg<'a, 'i>(
     fname: &str,
 ) -> Result<Option<Item<'a, 'i>>, DynamicError> {
     let v = match args.first() {
-        None => vec![ctx.clone()],
+        None => {
+            return if ctx.is_node() {
+                Ok(Some(ctx.clone()))
+            } else {
+                Err(DynamicError::new(
+                    "XPTY0004",
+                    format!("{fname}() requires a node"),
+                ))
+            }
+        }
         Some(a) => eval(a, ctx, vars)?,
     };
     match v.len() {
@@ -1021,6 +1036,46 @@ fn namespace_uri<'a>(it: &Item<'a, '_>) -> &'a str {
             .unwrap_or(""),
         _ => "",
     }
+}
+
+/// Expressions that always yield exactly one atomic value (every supported function does).
+fn is_single_atom(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Lit(_) | Expr::Call(..) | Expr::Cmp(..) | Expr::And(..) | Expr::Or(..)
+    )
+}
+
+/// Evaluate a single-atom expression without building a sequence.
+fn eval_atom<'a, 'i>(
+    e: &'a Expr,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+) -> Result<Atom<'a>, DynamicError> {
+    match e {
+        Expr::Lit(a) => Ok(lit(a)),
+        Expr::Call(f, args) => call(f, args, ctx, vars),
+        _ => Ok(Atom::Bool(eval_bool(e, ctx, vars)?)),
+    }
+}
+
+/// An `xs:string?` argument, evaluated without a sequence when possible.
+fn string_arg_of<'a, 'i>(
+    e: &'a Expr,
+    ctx: &Item<'a, 'i>,
+    vars: &Variables<'a, 'i>,
+    fname: &str,
+) -> Result<Cow<'a, str>, DynamicError> {
+    if is_single_atom(e) {
+        return match eval_atom(e, ctx, vars)? {
+            Atom::Str(s) | Atom::Untyped(s) => Ok(s),
+            other => Err(DynamicError::new(
+                "XPTY0004",
+                format!("{fname}() requires xs:string, got {}", other.type_name()),
+            )),
+        };
+    }
+    string_arg(&eval(e, ctx, vars)?, fname)
 }
 
 fn call<'a, 'i>(
@@ -1108,8 +1163,8 @@ fn call<'a, 'i>(
                 Func::SubstringAfter => "substring-after",
                 _ => "substring-before",
             };
-            let a = string_arg(&arg(0)?, name)?;
-            let b = string_arg(&arg(1)?, name)?;
+            let a = string_arg_of(&args[0], ctx, vars, name)?;
+            let b = string_arg_of(&args[1], ctx, vars, name)?;
             match f {
                 Func::Contains => Atom::Bool(a.contains(b.as_ref())),
                 Func::StartsWith => Atom::Bool(a.starts_with(b.as_ref())),
@@ -1187,7 +1242,7 @@ fn call<'a, 'i>(
                 .unwrap_or(""),
         )),
         Func::Matches(re) => {
-            let input = string_arg(&arg(0)?, "matches")?;
+            let input = string_arg_of(&args[0], ctx, vars, "matches")?;
             match re {
                 Some(re) => Atom::Bool(re.is_match(&input)),
                 None => {
