@@ -166,6 +166,9 @@ struct PatternDef {
     by_name: HashMap<String, Vec<NsRules>>,
     /// Rules that can match any element name.
     wildcard: Vec<usize>,
+    /// Interned element-name id → index into `lists` (`u32::MAX`: only wildcard rules).
+    by_id: Vec<u32>,
+    lists: Vec<Vec<usize>>,
 }
 
 impl PatternDef {
@@ -185,7 +188,24 @@ impl PatternDef {
             idx.extend(self.wildcard.iter().copied());
             idx.sort_unstable();
             idx.dedup();
+            let id = fsecheck_xpath::intern_element_name(ns.as_deref(), &local) as usize;
+            if id >= self.by_id.len() {
+                self.by_id.resize(id + 1, u32::MAX);
+            }
+            self.by_id[id] = self.lists.len() as u32;
+            self.lists.push(idx.clone());
             self.by_name.entry(local).or_default().push((ns, idx));
+        }
+    }
+
+    /// Candidate rules through the document index (no string hashing).
+    fn candidates_indexed(&self, node: Node<'_, '_>, index: &fsecheck_xpath::DocIndex) -> &[usize] {
+        match index.name_id(node) {
+            Some(id) => match self.by_id.get(id as usize) {
+                Some(&li) if li != u32::MAX => &self.lists[li as usize],
+                _ => &self.wildcard,
+            },
+            None => self.candidates(node),
         }
     }
 
@@ -277,7 +297,7 @@ impl Schematron {
                     continue;
                 }
                 let mut fired = None;
-                for &ri in p.candidates(node) {
+                for &ri in p.candidates_indexed(node, &index) {
                     let rule = &p.rules[ri];
                     let m = rule
                         .pattern

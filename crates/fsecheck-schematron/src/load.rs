@@ -289,6 +289,8 @@ impl Loader<'_, '_> {
             rules,
             by_name: HashMap::new(),
             wildcard: Vec::new(),
+            by_id: Vec::new(),
+            lists: Vec::new(),
         };
         def.build_index();
         Ok(def)

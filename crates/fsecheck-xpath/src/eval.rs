@@ -614,8 +614,13 @@ fn visit_axis<'a, 'i>(
         }
         Axis::Attribute => {
             if node.is_element() {
-                for i in 0..node.attributes().len() as u32 {
-                    if attr_matches(test, node, i) && !f(Item::Attr(node, i))? {
+                for (i, a) in node.attributes().enumerate() {
+                    let ok = match test {
+                        NodeTest::Name { test, .. } => test.matches(a.namespace(), a.name()),
+                        NodeTest::AnyNode => true,
+                        _ => false,
+                    };
+                    if ok && !f(Item::Attr(node, i as u32))? {
                         return Ok(false);
                     }
                 }

@@ -53,7 +53,12 @@ fn interner() -> &'static RwLock<Interner> {
     I.get_or_init(Default::default)
 }
 
-/// Process-wide id of an expanded element name (used by compiled name tests).
+/// Process-wide id of an expanded element name, as used by compiled name tests and
+/// [`DocIndex::name_id`].
+pub fn intern_element_name(ns: Option<&str>, local: &str) -> u32 {
+    intern(ns, local)
+}
+
 pub(crate) fn intern(ns: Option<&str>, local: &str) -> u32 {
     if let Ok(r) = interner().read() {
         if let Some(v) = r.by_local.get(local) {
@@ -140,6 +145,18 @@ impl DocIndex {
             child_start,
             children,
             subtree_end,
+        }
+    }
+
+    /// Interned id of an element's expanded name (see [`intern_element_name`]); `None` for
+    /// non-elements, nodes of another document, and names no compiled expression mentions.
+    pub fn name_id(&self, node: Node<'_, '_>) -> Option<u32> {
+        if !self.covers(node) {
+            return None;
+        }
+        match self.name(node) {
+            NOT_ELEMENT | UNKNOWN_NAME => None,
+            id => Some(id),
         }
     }
 

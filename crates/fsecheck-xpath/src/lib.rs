@@ -32,7 +32,7 @@ mod regex_xsd;
 mod value;
 
 pub use eval::Variables;
-pub use index::DocIndex;
+pub use index::{intern_element_name, DocIndex};
 pub use pattern::{Pattern, PatternMemo};
 pub use regex_xsd::translate_regex;
 pub use value::{format_double, Atom, Item, Sequence};
