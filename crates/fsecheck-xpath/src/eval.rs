@@ -11,7 +11,7 @@ pub(crate) enum Expr {
     Var(usize),
     Context,
     Root,
-    Step(Step),
+    Step(Box<Step>),
     /// Start, steps, and whether the path can be streamed (see [`streamable`]).
     Path(Box<Expr>, Vec<PathStep>, bool),
     Filter(Box<Expr>, Vec<Expr>),
@@ -94,7 +94,7 @@ pub(crate) enum NameTest {
     Ns(String),
     Local(String),
     /// Namespace, local name, interned id (see [`crate::index`]).
-    QName(Option<String>, String, u32),
+    QName(Box<(Option<String>, String)>, u32),
 }
 
 impl NameTest {
@@ -104,7 +104,7 @@ impl NameTest {
             NameTest::Any => true,
             NameTest::Ns(n) => ns == Some(n.as_str()),
             NameTest::Local(l) => local == l,
-            NameTest::QName(n, l, _) => local == l && ns == n.as_deref(),
+            NameTest::QName(q, _) => local == q.1 && ns == q.0.as_deref(),
         }
     }
 }
@@ -251,7 +251,7 @@ pub(crate) fn optimize(e: Expr) -> Expr {
             let st = streamable(&start, &out);
             Expr::Path(start, out, st)
         }
-        Expr::Step(s) => Expr::Step(optimize_step(s)),
+        Expr::Step(s) => Expr::Step(Box::new(optimize_step(*s))),
         Expr::Filter(p, preds) => Expr::Filter(
             Box::new(optimize(*p)),
             preds.into_iter().map(optimize).collect(),
@@ -562,7 +562,7 @@ fn visit_axis<'a, 'i>(
         Item::Node(node),
         NodeTest::Name {
             attr: false,
-            test: NameTest::QName(_, _, id),
+            test: NameTest::QName(_, id),
         },
     ) = (ctx, test)
     {
@@ -1262,4 +1262,17 @@ fn call<'a, 'i>(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn expression_nodes_stay_small() {
+        // The compiled tree is walked for every document: keep nodes compact for the caches.
+        assert!(
+            std::mem::size_of::<super::Expr>() <= 48,
+            "{}",
+            std::mem::size_of::<super::Expr>()
+        );
+    }
 }

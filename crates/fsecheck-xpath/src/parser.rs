@@ -277,7 +277,7 @@ impl Parser<'_> {
                 let first = self.step_expr()?;
                 if !matches!(self.peek(), Tok::Slash | Tok::DSlash) {
                     return Ok(match first {
-                        PathStep::Axis(s) => Expr::Step(s),
+                        PathStep::Axis(s) => Expr::Step(Box::new(s)),
                         PathStep::Expr(e) => e,
                     });
                 }
@@ -458,7 +458,7 @@ impl Parser<'_> {
                 let id = crate::index::intern(ns.as_deref(), &local);
                 Ok(NodeTest::Name {
                     attr: principal_attr,
-                    test: NameTest::QName(ns, local, id),
+                    test: NameTest::QName(Box::new((ns, local)), id),
                 })
             }
             _ => Err(err(pos, "XPST0003", "expected a node test")),

@@ -79,12 +79,12 @@ impl Pattern {
                     Step {
                         test:
                             NodeTest::Name {
-                                test: NameTest::QName(ns, l, _),
+                                test: NameTest::QName(q, _),
                                 ..
                             },
                         ..
                     },
-                )) => v.push((ns.clone(), l.clone())),
+                )) => v.push((q.0.clone(), q.1.clone())),
                 None if a.doc_only => {}
                 _ => return None,
             }
@@ -135,7 +135,7 @@ fn to_alt(e: Expr) -> Result<Alt, CompileError> {
                 steps: vec![],
             })
         }
-        Expr::Step(s) => (Anchor::Relative, vec![PathStep::Axis(s)]),
+        Expr::Step(s) => (Anchor::Relative, vec![PathStep::Axis(*s)]),
         Expr::Path(start, steps, _) => match *start {
             Expr::Root => (Anchor::Root, steps),
             Expr::Context => (Anchor::Relative, steps),
@@ -209,7 +209,7 @@ fn step_matches<'a, 'i>(
 ) -> Result<bool, DynamicError> {
     let ok = match &step.test {
         NodeTest::Name {
-            test: NameTest::QName(_, _, id),
+            test: NameTest::QName(_, id),
             ..
         } if vars.index_for(node).is_some() => {
             vars.index_for(node).is_some_and(|ix| ix.name(node) == *id)
