@@ -193,7 +193,7 @@ impl<'a, 'i> Variables<'a, 'i> {
 // ---------------------------------------------------------------- static rewriting
 
 /// A predicate that can never be numeric, so it never selects by position.
-fn pred_is_boolean(e: &Expr) -> bool {
+pub(crate) fn pred_is_boolean(e: &Expr) -> bool {
     match e {
         Expr::Cmp(..) | Expr::And(..) | Expr::Or(..) | Expr::Step(_) | Expr::Union(_) => true,
         Expr::Path(_, steps, _) => matches!(steps.last(), Some(PathStep::Axis(_))),
@@ -210,6 +210,37 @@ fn pred_is_boolean(e: &Expr) -> bool {
                 | Func::EndsWith
                 | Func::Matches(_)
         ),
+        _ => false,
+    }
+}
+
+/// Does `e`, evaluated with an element as context, depend only on that element's expanded
+/// name (`local-name()`, `namespace-uri()`, literals and pure functions of them)? Such
+/// predicates can be cached per element name.
+pub(crate) fn name_only(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => true,
+        Expr::Cmp(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) => name_only(a) && name_only(b),
+        Expr::Call(Func::LocalName | Func::NamespaceUri, args) => args.is_empty(),
+        Expr::Call(
+            Func::Contains
+            | Func::StartsWith
+            | Func::EndsWith
+            | Func::SubstringAfter
+            | Func::SubstringBefore
+            | Func::UpperCase
+            | Func::LowerCase
+            | Func::Concat
+            | Func::Not
+            | Func::Boolean
+            | Func::True
+            | Func::False
+            | Func::Matches(_),
+            args,
+        ) => args.iter().all(name_only),
+        Expr::Call(Func::StringLength | Func::NormalizeSpace, args) => {
+            !args.is_empty() && args.iter().all(name_only)
+        }
         _ => false,
     }
 }

@@ -206,6 +206,7 @@ fn step_matches<'a, 'i>(
     node: Node<'a, 'i>,
     upto: usize,
     vars: &Variables<'a, 'i>,
+    memo: &mut PatternMemo,
 ) -> Result<bool, DynamicError> {
     let ok = match &step.test {
         NodeTest::Name {
@@ -228,6 +229,32 @@ fn step_matches<'a, 'i>(
     }
     for (j, p) in step.preds[..upto].iter().enumerate() {
         let item = Item::Node(node);
+        if eval::pred_is_boolean(p) {
+            // e.g. `*[contains(local-name(), 'Organization')]`: cached per element name
+            let name_id = if eval::name_only(p) {
+                vars.index_for(node).and_then(|ix| ix.name_id(node))
+            } else {
+                None
+            };
+            let holds = match name_id {
+                Some(id) => {
+                    let key = (p as *const Expr as usize, id);
+                    match memo.by_name.get(&key) {
+                        Some(b) => *b,
+                        None => {
+                            let b = eval::eval_bool(p, &item, vars)?;
+                            memo.by_name.insert(key, b);
+                            b
+                        }
+                    }
+                }
+                None => eval::eval_bool(p, &item, vars)?,
+            };
+            if !holds {
+                return Ok(false);
+            }
+            continue;
+        }
         let v = eval::eval(p, &item, vars)?;
         let holds = match v.as_slice() {
             [Item::Atom(Atom::Int(_))] | [Item::Atom(Atom::Double(_))] => {
@@ -239,7 +266,7 @@ fn step_matches<'a, 'i>(
                 // position among the preceding siblings that pass the test and earlier predicates
                 let mut pos = 1usize;
                 for s in node.prev_siblings().skip(1) {
-                    if step_matches(step, s, j, vars)? {
+                    if step_matches(step, s, j, vars, memo)? {
                         pos += 1;
                     }
                 }
@@ -259,6 +286,7 @@ fn step_matches<'a, 'i>(
 #[derive(Debug, Default)]
 pub struct PatternMemo {
     map: crate::index::FnvMap<(usize, usize), bool>,
+    by_name: crate::index::FnvMap<(usize, u32), bool>,
 }
 
 fn match_from<'a, 'i>(
@@ -274,13 +302,13 @@ fn match_from<'a, 'i>(
         match memo.map.get(&key) {
             Some(b) => *b,
             None => {
-                let b = step_matches(step, node, step.preds.len(), vars)?;
+                let b = step_matches(step, node, step.preds.len(), vars, memo)?;
                 memo.map.insert(key, b);
                 b
             }
         }
     } else {
-        step_matches(step, node, step.preds.len(), vars)?
+        step_matches(step, node, step.preds.len(), vars, memo)?
     };
     if !ok {
         return Ok(false);

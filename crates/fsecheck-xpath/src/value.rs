@@ -306,7 +306,14 @@ fn cast_untyped_to_bool(s: &str) -> Result<bool, DynamicError> {
 pub(crate) fn compare_atoms(op: CmpOp, a: &Atom<'_>, b: &Atom<'_>) -> Result<bool, DynamicError> {
     use Atom::*;
     let ord = match (a, b) {
-        (Untyped(x) | Str(x), Untyped(y) | Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
+        (Untyped(x) | Str(x), Untyped(y) | Str(y)) => {
+            match op {
+                // equality needs no ordering (and rejects different lengths at once)
+                CmpOp::Eq => return Ok(x == y),
+                CmpOp::Ne => return Ok(x != y),
+                _ => Some(x.as_ref().cmp(y.as_ref())),
+            }
+        }
         (Untyped(x), n) if n.is_numeric() => cast_untyped_to_double(x)?.partial_cmp(&n.as_f64()),
         (n, Untyped(y)) if n.is_numeric() => n.as_f64().partial_cmp(&cast_untyped_to_double(y)?),
         (Int(x), Int(y)) => Some(x.cmp(y)),
