@@ -319,6 +319,15 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             io_error.get_or_insert(e);
         }
     }
+    let broken = engine.stages.schematrons.errors();
+    if !broken.is_empty() {
+        for e in &broken {
+            eprintln!("error: the catalog's schematron does not compile: {e}");
+        }
+        return Err(UsageError(
+            "the catalog is broken (see above); fix or update it".into(),
+        ));
+    }
     if let Some(e) = io_error {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: writing the report failed: {e}");

@@ -6,6 +6,7 @@
 //!       → xsd / schematron (same tree) → terminology → engine map → verdicts → sinks
 //! ```
 
+pub mod compiled;
 pub mod input;
 pub mod pipeline;
 pub mod requests;

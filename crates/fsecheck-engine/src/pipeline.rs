@@ -33,6 +33,10 @@ pub struct EngineOptions {
 pub struct Stages {
     pub terminology: Option<fsecheck_terminology::Terminology>,
     pub engines: Option<fsecheck_terminology::Engines>,
+    /// Catalog schematrons, compiled on first use.
+    pub schematrons: crate::compiled::SchematronCache,
+    /// `--schematron FILE`, compiled up front.
+    pub schematron_override: Option<Arc<fsecheck_schematron::Schematron>>,
 }
 
 impl Stages {
@@ -45,6 +49,7 @@ impl Stages {
         Ok(Stages {
             terminology: Some(terminology),
             engines: Some(engines),
+            ..Stages::default()
         })
     }
 }
@@ -71,7 +76,10 @@ impl Engine {
 
     /// An engine with every stage loaded from `catalog`.
     pub fn with_stages(catalog: Arc<Catalog>, options: EngineOptions) -> Result<Self, String> {
-        let stages = Stages::load(&catalog)?;
+        let mut stages = Stages::load(&catalog)?;
+        if let Some(p) = &options.schematron_override {
+            stages.schematron_override = Some(crate::compiled::compile_override(p)?);
+        }
         Ok(Engine {
             catalog: Some(catalog),
             stages,
@@ -363,24 +371,53 @@ impl Engine {
         if let (Some(engines), Some(root)) = (&self.stages.engines, template_root) {
             report.findings.extend(engines.check(root));
         }
-        if self.options.schematron_override.is_none() {
-            if let Some(root) = template_root {
-                match catalog.select_schematron(root, None) {
-                    Some(e) => report.schematron = Some(e.name.clone()),
-                    None => report.findings.push(
-                        Finding::error(
-                            "sch/not-found",
-                            Stage::Schematron,
-                            Catalog::schematron_not_found_message(root, None),
-                        )
-                        .with_hint(
-                            "The first templateId/@root of the document is not a document type \
-                             the gateway knows; it answers 422 /msg/semantic.",
+        let t = Instant::now();
+        if let Some(sch) = &self.stages.schematron_override {
+            report.findings.extend(sch.findings(doc));
+        } else if let Some(root) = template_root {
+            match catalog.select_schematron(root, None) {
+                Some(e) => {
+                    report.schematron = Some(e.name.clone());
+                    match self.stages.schematrons.get(catalog, &e.name) {
+                        Ok(sch) => {
+                            let source = format!(
+                                "{} v{} ({}), catalog {}",
+                                e.name,
+                                e.version,
+                                sch.title(),
+                                catalog
+                                    .provenance
+                                    .commit
+                                    .as_deref()
+                                    .unwrap_or(catalog.provenance.fingerprint.as_str())
+                            );
+                            for mut f in sch.findings(doc) {
+                                f.source = Some(source.clone());
+                                report.findings.push(f);
+                            }
+                        }
+                        Err(msg) => report.findings.push(
+                            Finding::error("internal/schematron-invalid", Stage::Internal, msg)
+                                .with_hint(
+                                "The catalog's schematron does not compile: a configuration error.",
+                            ),
                         ),
-                    ),
+                    }
                 }
+                None => report.findings.push(
+                    Finding::error(
+                        "sch/not-found",
+                        Stage::Schematron,
+                        Catalog::schematron_not_found_message(root, None),
+                    )
+                    .with_hint(
+                        "The first templateId/@root of the document is not a document type \
+                             the gateway knows; it answers 422 /msg/semantic.",
+                    ),
+                ),
             }
         }
+        report.timing_ms.insert("schematron".into(), ms(t));
     }
 }
 
