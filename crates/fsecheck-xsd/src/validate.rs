@@ -484,10 +484,18 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
         for child in node.children() {
             if child.is_text() {
                 let t = child.text().unwrap_or("");
-                if !ct.mixed && !text_reported && !is_blank(t) {
+                // Empty content admits no character children at all, not even whitespace
+                // (cvc-complex-type.2.1); element-only content admits whitespace.
+                let empty = ct.empty && !ct.mixed;
+                if !ct.mixed && !text_reported && (empty || !is_blank(t)) {
                     text_reported = true;
+                    let what = if empty {
+                        "empty content"
+                    } else {
+                        "element-only content"
+                    };
                     let msg = format!(
-                        "element '{}' has element-only content; text is not allowed: '{}'",
+                        "element '{}' has {what}; text is not allowed: '{}'",
                         node.tag_name().name(),
                         t.trim().chars().take(40).collect::<String>()
                     );
