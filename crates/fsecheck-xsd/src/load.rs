@@ -51,6 +51,8 @@ struct Loader<'a, 'i> {
     /// Particles of compiled complex types (needed by extensions).
     particles: Vec<Option<Particle>>,
     builtins: HashMap<&'static str, SimpleId>,
+    /// Compiled patterns by XSD source (chameleon copies share them).
+    regexes: HashMap<String, Regex>,
 }
 
 fn err(
@@ -177,6 +179,7 @@ pub(crate) fn load_model(dir: &Path) -> Result<Model, SchemaError> {
         complex_src: Vec::new(),
         particles: Vec::new(),
         builtins: HashMap::new(),
+        regexes: HashMap::new(),
     };
     l.register_builtins();
     l.discover(root)?;
@@ -583,14 +586,23 @@ impl<'a, 'i> Loader<'a, 'i> {
                                 ));
                             }
                             f.enums
-                                .get_or_insert_with(HashSet::new)
+                                .get_or_insert_with(EnumSet::default)
                                 .insert(normalize(v, ws).into());
                         }
                         "pattern" => {
-                            let rust = translate_regex(v)
-                                .map_err(|e| self.error(inst, c, format!("pattern '{v}': {e}")))?;
-                            let re = Regex::new(&rust)
-                                .map_err(|e| self.error(inst, c, format!("pattern '{v}': {e}")))?;
+                            let re = match self.regexes.get(v) {
+                                Some(re) => re.clone(),
+                                None => {
+                                    let rust = translate_regex(v).map_err(|e| {
+                                        self.error(inst, c, format!("pattern '{v}': {e}"))
+                                    })?;
+                                    let re = Regex::new(&rust).map_err(|e| {
+                                        self.error(inst, c, format!("pattern '{v}': {e}"))
+                                    })?;
+                                    self.regexes.insert(v.to_string(), re.clone());
+                                    re
+                                }
+                            };
                             f.patterns.push((v.into(), re));
                         }
                         "length" => f.length = Some(int(self)?),

@@ -3,7 +3,35 @@
 
 use regex::Regex;
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+/// A small multiplicative hasher for the enumeration sets (short keys, no untrusted flooding
+/// concern: the keys come from the schema, lookups only probe).
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type EnumSet = HashSet<Box<str>, BuildHasherDefault<FxHasher>>;
 
 /// Index into `Model::simple`.
 pub(crate) type SimpleId = u32;
@@ -44,7 +72,7 @@ pub(crate) enum Ws {
 /// The facets one restriction step adds. Steps of a chain are all checked (they conjoin).
 #[derive(Debug, Default)]
 pub(crate) struct Facets {
-    pub enums: Option<HashSet<Box<str>>>,
+    pub enums: Option<EnumSet>,
     /// Patterns of one step: the value must match at least one (they disjoin). (source, compiled)
     pub patterns: Vec<(Box<str>, Regex)>,
     pub length: Option<usize>,
@@ -295,45 +323,37 @@ pub(crate) fn numeric(v: &str) -> Option<f64> {
     }
 }
 
+/// Which facet of a step a value violates; messages are built only when reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Violation {
+    Enum,
+    Pattern,
+    Length(usize),
+    Range,
+}
+
 /// Checks one facet step against an (already normalized) value. `len` is the length the
-/// length facets measure (characters, or list items).
+/// length facets measure (characters, or list items). Allocation-free: union members are
+/// tried one after another and most attempts fail.
 pub(crate) fn check_facets(
     f: &Facets,
     v: &str,
     len: usize,
     numeric_base: bool,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     if let Some(set) = &f.enums {
         if !set.contains(v) {
-            let mut shown: Vec<&str> = set.iter().map(|s| &**s).collect();
-            shown.sort_unstable();
-            let more = shown.len().saturating_sub(8);
-            shown.truncate(8);
-            let mut msg = format!("not one of the allowed values: {}", shown.join(", "));
-            if more > 0 {
-                msg.push_str(&format!(", … ({more} more)"));
-            }
-            return Err(msg);
+            return Err(Violation::Enum);
         }
     }
     if !f.patterns.is_empty() && !f.patterns.iter().any(|(_, re)| re.is_match(v)) {
-        let src: Vec<&str> = f.patterns.iter().map(|(s, _)| &**s).collect();
-        return Err(format!("pattern {}", src.join(" | ")));
+        return Err(Violation::Pattern);
     }
-    if let Some(n) = f.length {
-        if len != n {
-            return Err(format!("length must be {n}, is {len}"));
-        }
-    }
-    if let Some(n) = f.min_length {
-        if len < n {
-            return Err(format!("minimum length {n}, is {len}"));
-        }
-    }
-    if let Some(n) = f.max_length {
-        if len > n {
-            return Err(format!("maximum length {n}, is {len}"));
-        }
+    if f.length.is_some_and(|n| len != n)
+        || f.min_length.is_some_and(|n| len < n)
+        || f.max_length.is_some_and(|n| len > n)
+    {
+        return Err(Violation::Length(len));
     }
     if numeric_base {
         let x = numeric(v).unwrap_or(f64::NAN);
@@ -347,10 +367,61 @@ pub(crate) fn check_facets(
             || f.max_exclusive
                 .is_some_and(|m| x.partial_cmp(&m).is_none_or(|o| o.is_ge()));
         if bad {
-            return Err("out of the allowed range".into());
+            return Err(Violation::Range);
         }
     }
     Ok(())
+}
+
+/// The message for a facet violation.
+pub(crate) fn describe_violation(f: &Facets, v: Violation) -> String {
+    match v {
+        Violation::Enum => {
+            let set = f.enums.as_ref().expect("enum facet");
+            let mut shown: Vec<&str> = set.iter().map(|s| &**s).collect();
+            shown.sort_unstable();
+            let more = shown.len().saturating_sub(8);
+            shown.truncate(8);
+            let mut msg = format!("not one of the allowed values: {}", shown.join(", "));
+            if more > 0 {
+                msg.push_str(&format!(", … ({more} more)"));
+            }
+            msg
+        }
+        Violation::Pattern => {
+            let src: Vec<&str> = f.patterns.iter().map(|(s, _)| &**s).collect();
+            format!("pattern {}", src.join(" | "))
+        }
+        Violation::Length(len) => {
+            let mut want = Vec::new();
+            if let Some(n) = f.length {
+                want.push(format!("exactly {n}"));
+            }
+            if let Some(n) = f.min_length {
+                want.push(format!("at least {n}"));
+            }
+            if let Some(n) = f.max_length {
+                want.push(format!("at most {n}"));
+            }
+            format!("length {len}, must be {}", want.join(" and "))
+        }
+        Violation::Range => {
+            let mut want = Vec::new();
+            if let Some(n) = f.min_inclusive {
+                want.push(format!(">= {n}"));
+            }
+            if let Some(n) = f.max_inclusive {
+                want.push(format!("<= {n}"));
+            }
+            if let Some(n) = f.min_exclusive {
+                want.push(format!("> {n}"));
+            }
+            if let Some(n) = f.max_exclusive {
+                want.push(format!("< {n}"));
+            }
+            format!("out of range, must be {}", want.join(" and "))
+        }
+    }
 }
 
 /// Translates an XSD 1.0 regular expression (implicitly anchored) into a `regex` crate pattern.

@@ -9,15 +9,23 @@ use roxmltree::{Attribute, Node};
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+/// Why a value is outside a simple type; turned into text only when reported.
+pub(crate) enum Fail<'m> {
+    Lexical(&'static str),
+    Facet(&'m Facets, Violation),
+    Item(Box<(String, Fail<'m>)>),
+    Union(&'m [SimpleId]),
+}
+
 impl Model {
     /// Validates a lexical value against a simple type. `Ok` gives the value's ID role and the
     /// whitespace rule that applied; `Err` says what was violated.
-    pub(crate) fn check_simple(&self, id: SimpleId, raw: &str) -> Result<(IdKind, Ws), String> {
+    pub(crate) fn check_simple(&self, id: SimpleId, raw: &str) -> Result<(IdKind, Ws), Fail<'_>> {
         let t = &self.simple[id as usize];
         match &t.variety {
             Variety::Atomic(b) => {
                 let v = normalize(raw, t.ws);
-                check_builtin(*b, &v).map_err(|e| format!("not {e}"))?;
+                check_builtin(*b, &v).map_err(Fail::Lexical)?;
                 let numeric_base = matches!(
                     b,
                     Builtin::Decimal
@@ -34,7 +42,7 @@ impl Model {
                         } else {
                             0
                         };
-                    check_facets(f, &v, len, numeric_base)?;
+                    check_facets(f, &v, len, numeric_base).map_err(|e| Fail::Facet(f, e))?;
                 }
                 let kind = match b {
                     Builtin::Id => IdKind::Id,
@@ -51,42 +59,49 @@ impl Model {
                     n += 1;
                     let (k, _) = self
                         .check_simple(*item, tok)
-                        .map_err(|e| format!("item '{tok}': {e}"))?;
+                        .map_err(|e| Fail::Item(Box::new((tok.to_string(), e))))?;
                     if k == IdKind::IdRef {
                         kind = IdKind::IdRefs;
                     }
                 }
                 for f in &t.facets {
-                    check_facets(f, &v, n, false)?;
+                    check_facets(f, &v, n, false).map_err(|e| Fail::Facet(f, e))?;
                 }
                 Ok((kind, Ws::Collapse))
             }
             Variety::Union(members) => {
-                let mut matched = None;
-                for &m in members {
-                    if let Ok(r) = self.check_simple(m, raw) {
-                        matched = Some(r);
-                        break;
-                    }
-                }
-                let Some((kind, ws)) = matched else {
-                    let names: Vec<String> = members
-                        .iter()
-                        .take(6)
-                        .map(|&m| self.type_name(TypeRef::Simple(m)))
-                        .collect();
-                    return Err(format!(
-                        "not valid for any member of the union ({})",
-                        names.join(", ")
-                    ));
+                let Some((kind, ws)) = members.iter().find_map(|&m| self.check_simple(m, raw).ok())
+                else {
+                    return Err(Fail::Union(members));
                 };
                 if !t.facets.is_empty() {
                     let v = normalize(raw, ws);
                     for f in &t.facets {
-                        check_facets(f, &v, v.chars().count(), false)?;
+                        check_facets(f, &v, v.chars().count(), false)
+                            .map_err(|e| Fail::Facet(f, e))?;
                     }
                 }
                 Ok((kind, ws))
+            }
+        }
+    }
+
+    pub(crate) fn describe(&self, fail: &Fail) -> String {
+        match fail {
+            Fail::Lexical(what) => format!("not {what}"),
+            Fail::Facet(f, v) => describe_violation(f, *v),
+            Fail::Item(b) => format!("item '{}': {}", b.0, self.describe(&b.1)),
+            Fail::Union(members) => {
+                let names: Vec<String> = members
+                    .iter()
+                    .take(6)
+                    .map(|&m| self.type_name(TypeRef::Simple(m)))
+                    .collect();
+                let more = if members.len() > 6 { ", …" } else { "" };
+                format!(
+                    "not valid for any member of the union ({}{more})",
+                    names.join(", ")
+                )
             }
         }
     }
@@ -312,6 +327,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
         match self.model.check_simple(s, &text) {
             Ok((kind, ws)) => self.note_id(node, None, kind, &text, ws),
             Err(e) => {
+                let e = self.model.describe(&e);
                 let msg = format!(
                     "value '{}' of element '{}' does not match type {} ({e})",
                     text,
@@ -410,6 +426,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
                     self.note_id(node, Some(a), kind, a.value(), ws);
                 }
                 Err(e) => {
+                    let e = self.model.describe(&e);
                     let msg = format!(
                         "value '{}' of attribute '{}' does not match type {} ({e})",
                         a.value(),
