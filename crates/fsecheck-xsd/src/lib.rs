@@ -22,6 +22,7 @@ mod automaton;
 mod load;
 mod model;
 mod simple;
+mod uri;
 mod validate;
 
 use fsecheck_core::{Finding, Stage};

@@ -273,7 +273,7 @@ fn is_language(s: &str) -> bool {
 pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<(), &'static str> {
     let ok = match b {
         Builtin::AnySimple | Builtin::String | Builtin::NormalizedString | Builtin::Token => true,
-        Builtin::AnyUri => true,
+        Builtin::AnyUri => crate::uri::is_any_uri(v),
         Builtin::Language => is_language(v),
         Builtin::NmToken => !v.is_empty() && v.chars().all(is_name_char),
         Builtin::Name => is_name(v),
@@ -309,6 +309,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<(), &'static str> {
             Builtin::Double | Builtin::Float => "a floating-point number",
             Builtin::Base64Binary => "base64 data",
             Builtin::HexBinary => "hex data",
+            Builtin::AnyUri => "a URI reference",
             _ => "a valid value",
         })
     }
