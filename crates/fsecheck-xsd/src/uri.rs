@@ -183,8 +183,7 @@ pub(crate) fn is_any_uri(v: &str) -> bool {
     let escaped: Vec<u8> = v
         .bytes()
         .map(|b| {
-            if b < 32
-                || b >= 127
+            if !(32..127).contains(&b)
                 || matches!(
                     b,
                     b' ' | b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`' | b'\''
