@@ -7,7 +7,6 @@ use crate::simple::*;
 use crate::SchemaError;
 use regex::Regex;
 use roxmltree::{Document, Node, NodeId};
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -41,18 +40,18 @@ struct Loader<'a, 'i> {
     files: &'a [(String, String)],
     docs: &'a [Option<Document<'i>>],
     insts: Vec<Inst>,
-    defs: HashMap<(Kind, QName), (usize, NodeId)>,
+    defs: FxMap<(Kind, QName), (usize, NodeId)>,
     model: Model,
-    simple_ids: HashMap<QName, SimpleId>,
-    simple_busy: HashSet<QName>,
-    complex_ids: HashMap<QName, u32>,
+    simple_ids: FxMap<QName, SimpleId>,
+    simple_busy: FxSet<QName>,
+    complex_ids: FxMap<QName, u32>,
     complex_state: Vec<Progress>,
     complex_src: Vec<(usize, NodeId)>,
     /// Particles of compiled complex types (needed by extensions).
     particles: Vec<Option<Particle>>,
-    builtins: HashMap<&'static str, SimpleId>,
+    builtins: FxMap<&'static str, SimpleId>,
     /// Compiled patterns by XSD source (chameleon copies share them).
-    regexes: HashMap<String, Regex>,
+    regexes: FxMap<String, Regex>,
 }
 
 fn err(
@@ -170,16 +169,16 @@ pub(crate) fn load_model(dir: &Path) -> Result<Model, SchemaError> {
         files: &files,
         docs: &docs,
         insts: Vec::new(),
-        defs: HashMap::new(),
+        defs: FxMap::default(),
         model: Model::default(),
-        simple_ids: HashMap::new(),
-        simple_busy: HashSet::new(),
-        complex_ids: HashMap::new(),
+        simple_ids: FxMap::default(),
+        simple_busy: FxSet::default(),
+        complex_ids: FxMap::default(),
         complex_state: Vec::new(),
         complex_src: Vec::new(),
         particles: Vec::new(),
-        builtins: HashMap::new(),
-        regexes: HashMap::new(),
+        builtins: FxMap::default(),
+        regexes: FxMap::default(),
     };
     l.register_builtins();
     l.discover(root)?;
@@ -272,7 +271,7 @@ impl<'a, 'i> Loader<'a, 'i> {
     }
 
     fn discover(&mut self, root: usize) -> Result<(), SchemaError> {
-        let mut seen: HashSet<(usize, Box<str>)> = HashSet::new();
+        let mut seen: FxSet<(usize, Box<str>)> = FxSet::default();
         let tns: Box<str> = self
             .doc(root)
             .root_element()

@@ -1,8 +1,8 @@
 //! The compiled, immutable schema model.
 
 use crate::automaton::{Dfa, ElemId};
+use crate::simple::FxMap;
 use crate::simple::{SimpleId, SimpleType};
-use std::collections::HashMap;
 
 pub(crate) const XS_NS: &str = "http://www.w3.org/2001/XMLSchema";
 pub(crate) const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -57,9 +57,9 @@ pub(crate) struct Model {
     pub simple: Vec<SimpleType>,
     pub complex: Vec<ComplexType>,
     pub elems: Vec<ElemDecl>,
-    pub global_elems: HashMap<QName, ElemId>,
+    pub global_elems: FxMap<QName, ElemId>,
     /// Named simple and complex types, for `xsi:type`.
-    pub types: HashMap<QName, TypeRef>,
+    pub types: FxMap<QName, TypeRef>,
 }
 
 impl Model {

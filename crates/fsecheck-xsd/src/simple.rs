@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-/// A small multiplicative hasher for the enumeration sets (short keys, no untrusted flooding
-/// concern: the keys come from the schema, lookups only probe).
+/// A small multiplicative hasher for the schema's maps and enumeration sets (short keys, no
+/// flooding concern: the keys come from the schema; instance values only probe).
 #[derive(Default)]
 pub(crate) struct FxHasher(u64);
 
@@ -32,6 +32,8 @@ impl Hasher for FxHasher {
 }
 
 pub(crate) type EnumSet = HashSet<Box<str>, BuildHasherDefault<FxHasher>>;
+pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub(crate) type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// Index into `Model::simple`.
 pub(crate) type SimpleId = u32;

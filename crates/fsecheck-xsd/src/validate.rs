@@ -7,7 +7,6 @@ use crate::simple::*;
 use fsecheck_core::{Finding, Stage};
 use roxmltree::{Attribute, Node};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Why a value is outside a simple type; turned into text only when reported.
 pub(crate) enum Fail<'m> {
@@ -121,7 +120,7 @@ pub(crate) struct Validator<'m, 'a, 'i> {
     pub model: &'m Model,
     pub source: &'m str,
     pub findings: Vec<Finding>,
-    ids: HashSet<String>,
+    ids: FxSet<String>,
     idrefs: Vec<IdRefUse<'a, 'i>>,
 }
 
@@ -142,7 +141,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
             model,
             source,
             findings: Vec::new(),
-            ids: HashSet::new(),
+            ids: FxSet::default(),
             idrefs: Vec::new(),
         }
     }
