@@ -293,6 +293,28 @@ impl<'a, 'i> Loader<'a, 'i> {
                     "root element is not xs:schema",
                 ));
             }
+            for a in schema.attributes().filter(|a| a.namespace().is_none()) {
+                let supported = match a.name() {
+                    "targetNamespace" | "version" | "id" => true,
+                    "elementFormDefault" | "attributeFormDefault" => {
+                        matches!(a.value(), "qualified" | "unqualified")
+                    }
+                    _ => false,
+                };
+                if !supported {
+                    return Err(err(
+                        self.files,
+                        self.docs,
+                        file,
+                        Some(schema),
+                        format!(
+                            "unsupported xs:schema attribute {}=\"{}\"",
+                            a.name(),
+                            a.value()
+                        ),
+                    ));
+                }
+            }
             let inst = self.insts.len();
             self.insts.push(Inst {
                 file,

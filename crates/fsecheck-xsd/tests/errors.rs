@@ -422,3 +422,16 @@ fn schema_set_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<SchemaSet>();
 }
+
+#[test]
+fn schema_defaults_that_change_derivation_are_refused() {
+    let dir = scratch("blockdefault").join("B");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("CDA.xsd"),
+        "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" blockDefault=\"#all\"/>",
+    )
+    .unwrap();
+    let e = SchemaSet::load(&dir).unwrap_err();
+    assert!(e.message.contains("blockDefault"), "{e}");
+}
