@@ -57,6 +57,9 @@ pub mod ids {
     pub const UNKNOWN_ROOT: &str = "xsd/unknown-root";
     /// Non-whitespace text inside element-only (or empty) content.
     pub const TEXT_NOT_ALLOWED: &str = "xsd/text-not-allowed";
+    /// Elements nested deeper than 256 levels are not validated (libxml2 refuses such
+    /// documents while parsing: "Excessive depth in document: 256").
+    pub const TOO_DEEP: &str = "xsd/too-deep";
     /// No schema set for the document's `typeId/@extension` (the gateway's message).
     pub const SCHEMA_NOT_FOUND: &str = "xsd/schema-not-found";
 }

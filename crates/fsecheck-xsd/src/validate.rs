@@ -122,7 +122,12 @@ pub(crate) struct Validator<'m, 'a, 'i> {
     pub findings: Vec<Finding>,
     ids: FxSet<String>,
     idrefs: Vec<IdRefUse<'a, 'i>>,
+    depth: u32,
 }
+
+/// Nesting depth beyond which elements are not validated (a finding says so): validation recurses,
+/// and roxmltree sets no depth limit of its own. Real CDA documents stay far below (≈ 40).
+pub(crate) const MAX_DEPTH: u32 = 256;
 
 fn show_name(node: Node, ns: &str, local: &str) -> String {
     let parent_ns = node.tag_name().namespace().unwrap_or("");
@@ -143,6 +148,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
             findings: Vec::new(),
             ids: FxSet::default(),
             idrefs: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -255,6 +261,17 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
     }
 
     fn element(&mut self, node: Node<'a, 'i>, declared: TypeRef) {
+        if self.depth >= MAX_DEPTH {
+            let msg = format!("element nesting deeper than {MAX_DEPTH} levels is not validated");
+            self.report(ids::TOO_DEEP, node, node.range(), msg);
+            return;
+        }
+        self.depth += 1;
+        self.element_inner(node, declared);
+        self.depth -= 1;
+    }
+
+    fn element_inner(&mut self, node: Node<'a, 'i>, declared: TypeRef) {
         let Some(ty) = self.effective_type(node, declared) else {
             return;
         };
@@ -278,6 +295,9 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
     /// `xs:anyType`: attributes and content are not constrained; children with a global
     /// declaration are validated against it.
     fn lax(&mut self, node: Node<'a, 'i>) {
+        if node.ancestors().count() > MAX_DEPTH as usize {
+            return;
+        }
         for c in node.children().filter(|c| c.is_element()) {
             let key = (
                 Box::from(c.tag_name().namespace().unwrap_or("")),

@@ -435,3 +435,23 @@ fn schema_defaults_that_change_derivation_are_refused() {
     let e = SchemaSet::load(&dir).unwrap_err();
     assert!(e.message.contains("blockDefault"), "{e}");
 }
+
+#[test]
+fn deep_nesting_is_a_finding_not_a_crash() {
+    let depth = 20_000;
+    let mut t = String::from("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><component><structuredBody><component><section><text>");
+    for _ in 0..depth {
+        t.push_str("<content>");
+    }
+    for _ in 0..depth {
+        t.push_str("</content>");
+    }
+    t.push_str("</text></section></component></structuredBody></component></ClinicalDocument>");
+    let doc = roxmltree::Document::parse(&t).unwrap();
+    let fs = set(UV02).validate(&doc);
+    assert!(
+        fs.iter().any(|f| f.id == "xsd/too-deep"),
+        "{:?}",
+        fs.iter().map(|f| &f.id).collect::<Vec<_>>()
+    );
+}
