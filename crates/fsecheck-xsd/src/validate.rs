@@ -113,7 +113,8 @@ fn is_blank(s: &str) -> bool {
 struct IdRefUse<'a, 'i> {
     value: String,
     node: Node<'a, 'i>,
-    attr: Attribute<'a, 'i>,
+    /// The attribute holding the reference; `None` for a simple-typed element's content.
+    attr: Option<Attribute<'a, 'i>>,
 }
 
 pub(crate) struct Validator<'m, 'a, 'i> {
@@ -204,12 +205,18 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
         let refs = std::mem::take(&mut self.idrefs);
         for r in refs {
             if !self.ids.contains(&r.value) {
+                let (what, span) = match r.attr {
+                    Some(a) => (format!("attribute '{}'", a.name()), a.range_value()),
+                    None => (
+                        format!("element '{}'", r.node.tag_name().name()),
+                        r.node.range(),
+                    ),
+                };
                 let msg = format!(
-                    "value '{}' of attribute '{}' refers to no ID in the document",
-                    r.value,
-                    r.attr.name()
+                    "value '{}' of {what} refers to no ID in the document",
+                    r.value
                 );
-                self.report(ids::IDREF, r.node, r.attr.range_value(), msg)
+                self.report(ids::IDREF, r.node, span, msg)
                     .details
                     .insert("value".into(), r.value);
             }
@@ -381,14 +388,12 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
                 }
             }
             IdKind::IdRef | IdKind::IdRefs => {
-                if let Some(attr) = attr {
-                    for tok in v.split(' ').filter(|s| !s.is_empty()) {
-                        self.idrefs.push(IdRefUse {
-                            value: tok.to_string(),
-                            node,
-                            attr,
-                        });
-                    }
+                for tok in v.split(' ').filter(|s| !s.is_empty()) {
+                    self.idrefs.push(IdRefUse {
+                        value: tok.to_string(),
+                        node,
+                        attr,
+                    });
                 }
             }
             IdKind::None => {}

@@ -455,3 +455,29 @@ fn deep_nesting_is_a_finding_not_a_crash() {
         fs.iter().map(|f| &f.id).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn ids_and_idrefs_in_simple_typed_element_content() {
+    let s = tiny_set(
+        "idelem",
+        r#"<xs:element name="r"><xs:complexType><xs:sequence>
+             <xs:element name="id" type="xs:ID" maxOccurs="unbounded"/>
+             <xs:element name="ref" type="xs:IDREFS" maxOccurs="unbounded"/>
+           </xs:sequence></xs:complexType></xs:element>"#,
+    )
+    .unwrap();
+    let t = "<r xmlns=\"urn:t\"><id>a</id><id> a </id><ref>a b</ref></r>";
+    let doc = roxmltree::Document::parse(t).unwrap();
+    let ids: Vec<(String, String)> = s
+        .validate(&doc)
+        .into_iter()
+        .map(|f| (f.id, f.location.xpath.unwrap()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("xsd/duplicate-id".to_string(), "/r[1]/id[2]".to_string()),
+            ("xsd/idref".to_string(), "/r[1]/ref[1]".to_string())
+        ]
+    );
+}
