@@ -443,7 +443,9 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
                                 a.value(),
                                 a.name()
                             );
-                            self.report(ids::ATTRIBUTE_VALUE, node, a.range_value(), msg);
+                            let f = self.report(ids::ATTRIBUTE_VALUE, node, a.range_value(), msg);
+                            f.details.insert("attribute".into(), a.name().to_string());
+                            f.details.insert("value".into(), a.value().to_string());
                             continue;
                         }
                     }

@@ -481,3 +481,24 @@ fn ids_and_idrefs_in_simple_typed_element_content() {
         ]
     );
 }
+
+#[test]
+fn fixed_attribute_value() {
+    let t = edit(
+        &rad(),
+        "<typeId root=\"2.16.840.1.113883.1.3\"",
+        "<typeId root=\"2.16.840.1.113883.1.4\"",
+    );
+    let f = one(
+        &t,
+        "xsd/attribute-value",
+        "/ClinicalDocument[1]/typeId[1]",
+        "2.16.840.1.113883.1.4",
+    );
+    assert!(
+        f.message.contains("fixed value '2.16.840.1.113883.1.3'"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.details.get("attribute").map(String::as_str), Some("root"));
+}
