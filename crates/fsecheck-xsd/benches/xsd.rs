@@ -5,24 +5,10 @@
 
 use fsecheck_xsd::SchemaSet;
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|e| e == "xml") {
-            out.push(p);
-        }
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 /// CPU seconds used by this process so far (utime + stime from /proc, 100 Hz ticks), so that
 /// throughput per CPU-second can be told apart from the share of a busy machine we got.
@@ -41,8 +27,8 @@ fn main() {
         .find(|a| !a.starts_with('-'))
         .and_then(|a| a.parse().ok())
         .unwrap_or(5);
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    let schema_root = shared.join("catalogs/schema");
+    let shared = common::shared();
+    let schema_root = common::schema_root();
 
     for name in ["POCD_MT000040UV02", "POCD_HD000040"] {
         let c = cpu_seconds();
@@ -64,8 +50,7 @@ fn main() {
     let uv = SchemaSet::load(&schema_root.join("POCD_MT000040UV02")).unwrap();
     let hd = SchemaSet::load(&schema_root.join("POCD_HD000040")).unwrap();
 
-    let mut files = Vec::new();
-    walk(&shared.join("corpus/validator"), &mut files);
+    let files = common::xml_files(&shared.join("corpus/validator"));
     let texts: Vec<String> = files
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())

@@ -108,7 +108,8 @@ impl P<'_> {
         true
     }
 
-    fn query_fragment_end(&mut self, fragment_brackets: bool) -> bool {
+    /// Optional `?query` and `#fragment` (libxml2 also admits `[` `]` in fragments), then the end.
+    fn query_fragment_end(&mut self) -> bool {
         if self.at(0) == b'?' {
             self.i += 1;
             while self.is_pchar() || matches!(self.at(0), b'/' | b'?') {
@@ -119,16 +120,8 @@ impl P<'_> {
         }
         if self.at(0) == b'#' {
             self.i += 1;
-            loop {
-                let c = self.at(0);
-                if self.is_pchar()
-                    || matches!(c, b'/' | b'?')
-                    || (fragment_brackets && matches!(c, b'[' | b']'))
-                {
-                    if !self.unit(b":@/?[]") {
-                        break;
-                    }
-                } else {
+            while self.is_pchar() || matches!(self.at(0), b'/' | b'?' | b'[' | b']') {
+                if !self.unit(b":@/?[]") {
                     break;
                 }
             }
@@ -147,31 +140,26 @@ impl P<'_> {
             return false;
         }
         self.i += 1;
-        let ok = if self.at(0) == b'/' && self.at(1) == b'/' {
-            self.i += 2;
-            self.authority() && self.path_abempty()
-        } else if self.at(0) == b'/' {
-            self.path_absolute()
-        } else if self.is_pchar() {
-            self.segment(0, false) && self.path_abempty()
-        } else {
-            true
-        };
-        ok && self.query_fragment_end(true)
+        self.hier_part(0) && self.query_fragment_end()
     }
 
     fn relative(&mut self) -> bool {
-        let ok = if self.at(0) == b'/' && self.at(1) == b'/' {
+        self.hier_part(b':') && self.query_fragment_end()
+    }
+
+    /// `hier-part` of a URI (`first_forbid` 0: path-rootless) or `relative-part` of a relative
+    /// reference (`first_forbid` ':': path-noscheme, no colon in the first segment).
+    fn hier_part(&mut self, first_forbid: u8) -> bool {
+        if self.at(0) == b'/' && self.at(1) == b'/' {
             self.i += 2;
             self.authority() && self.path_abempty()
         } else if self.at(0) == b'/' {
             self.path_absolute()
         } else if self.is_pchar() {
-            self.segment(b':', false) && self.path_abempty()
+            self.segment(first_forbid, false) && self.path_abempty()
         } else {
             true
-        };
-        ok && self.query_fragment_end(true)
+        }
     }
 }
 

@@ -10,33 +10,12 @@ use std::path::PathBuf;
 /// every entry must be explained in docs/XSD.md.
 const EXCEPTIONS: &[&str] = &[];
 
-fn corpus_files() -> Vec<PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "xml") {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&shared().join("corpus"), &mut out);
-    out
-}
-
 #[test]
 fn corpus_verdicts_equal_xmllint() {
     if !xmllint_available("corpus_verdicts_equal_xmllint") {
         return;
     }
-    let files = corpus_files();
+    let files = xml_files(&shared().join("corpus"));
     assert!(
         files.len() > 800,
         "corpus not found or incomplete: {} files",

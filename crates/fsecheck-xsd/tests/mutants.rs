@@ -777,67 +777,47 @@ fn mutant_verdicts_equal_xmllint() {
     assert!(mutants.len() >= 500, "only {} mutants", mutants.len());
     let schema = laid_out(UV02, &scratch);
     let schema_hd = laid_out(HD, &scratch);
-    let mut ours: Vec<(bool, String, &'static str, Vec<fsecheck_core::Finding>)> = Vec::new();
-    let mut not_wf = 0;
-    for (_, _, m) in &mutants {
-        match roxmltree::Document::parse(m) {
-            Ok(doc) => {
-                let s = set_for(&doc);
-                let f = set(s).validate(&doc);
-                let first = f
-                    .first()
-                    .map(|f| format!("{} {}", f.id, f.message))
-                    .unwrap_or_default();
-                ours.push((f.is_empty(), first, s, f));
-            }
-            Err(e) => {
-                not_wf += 1;
-                ours.push((false, format!("not well-formed: {e}"), UV02, Vec::new()));
-            }
-        }
+    let mut checked: Vec<Checked> = Vec::new();
+    for (name, path, m) in &mutants {
+        let doc = roxmltree::Document::parse(m)
+            .unwrap_or_else(|e| panic!("mutant {name} is not well-formed: {e}"));
+        let s = set_for(&doc);
+        let findings = set(s).validate(&doc);
+        checked.push(Checked {
+            path: path.clone(),
+            label: name.clone(),
+            text: m.clone(),
+            set: s,
+            findings,
+        });
     }
-    let uv: Vec<PathBuf> = mutants
-        .iter()
-        .zip(&ours)
-        .filter(|(_, o)| o.2 == UV02)
-        .map(|(m, _)| m.1.clone())
-        .collect();
-    let hd: Vec<PathBuf> = mutants
-        .iter()
-        .zip(&ours)
-        .filter(|(_, o)| o.2 == HD)
-        .map(|(m, _)| m.1.clone())
-        .collect();
-    let mut theirs = xmllint_verdicts(&schema, &uv);
-    theirs.extend(xmllint_verdicts(&schema_hd, &hd));
-    let mut mismatches = Vec::new();
-    let mut by_kind: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut valid = 0;
-    let mut excused: HashMap<&'static str, usize> = HashMap::new();
-    for ((name, path, m), (ok, first, set_name, findings)) in mutants.iter().zip(&ours) {
-        let kind = name.splitn(3, '-').nth(2).unwrap().to_string();
-        let entry = by_kind.entry(kind).or_default();
-        entry.0 += 1;
-        valid += usize::from(*ok);
-        match theirs.get(path) {
-            Some(t) if t == ok => {}
-            Some(_) if EXCEPTIONS.contains(&name.as_str()) => {}
-            Some(&t) if libxml2_deviation(m, findings, t, set_name).is_some() => {
-                let d = libxml2_deviation(m, findings, t, set_name).expect("checked");
-                *excused.entry(d).or_default() += 1;
-            }
-            t => {
-                entry.1 += 1;
-                mismatches.push(format!("{name}: ours valid={ok}, xmllint {t:?}; {first}"));
-            }
-        }
+    let of_set = |s: &str| -> Vec<PathBuf> {
+        checked
+            .iter()
+            .filter(|c| c.set == s)
+            .map(|c| c.path.clone())
+            .collect()
+    };
+    let mut theirs = xmllint_verdicts(&schema, &of_set(UV02));
+    theirs.extend(xmllint_verdicts(&schema_hd, &of_set(HD)));
+    let (mut mismatches, mut excused) = compare(&checked, &theirs);
+    mismatches.retain(|m| !EXCEPTIONS.iter().any(|e| m.starts_with(&format!("{e}:"))));
+    let valid = checked.iter().filter(|c| c.findings.is_empty()).count();
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for c in &checked {
+        let e = by_kind
+            .entry(c.label.splitn(3, '-').nth(2).unwrap())
+            .or_default();
+        e.0 += 1;
+        e.1 += usize::from(c.findings.is_empty());
     }
     // Named deviation `libxml2-cdata-whitespace`: libxml2 rejects a whitespace-only CDATA
     // section in element-only content, which XSD (and Xerces) treat as ignorable whitespace.
     // Excused only when xmllint accepts the same mutant with those sections written as text.
     let mut retry = Vec::new();
-    for ((name, path, m), (ok, _, _, _)) in mutants.iter().zip(&ours) {
-        if *ok && theirs.get(path) == Some(&false) && m.contains("<![CDATA[") {
+    for c in &checked {
+        let (name, path, m) = (&c.label, &c.path, &c.text);
+        if c.findings.is_empty() && theirs.get(path) == Some(&false) && m.contains("<![CDATA[") {
             let plain = m
                 .replace("<![CDATA[ ]]>", " ")
                 .replace("<![CDATA[\n]]>", "\n");
@@ -863,16 +843,13 @@ fn mutant_verdicts_equal_xmllint() {
             }
         }
     }
-    let mut kinds: Vec<_> = by_kind.into_iter().collect();
-    kinds.sort();
     eprintln!(
-        "mutants: {} total, {} valid by us, {} not well-formed, {} mismatches, excused by named libxml2 deviation: {:?}; per kind (count, disagreements before excusal): {:?}",
+        "mutants: {} total, {} valid by us, {} mismatches, excused by named libxml2 deviation: {:?}; per kind (count, valid): {:?}",
         mutants.len(),
         valid,
-        not_wf,
         mismatches.len(),
         excused,
-        kinds
+        by_kind
     );
     if mismatches.is_empty() {
         let _ = std::fs::remove_dir_all(&scratch);
@@ -908,8 +885,7 @@ fn mutants_against_hd_set_equal_xmllint() {
         .collect();
     examples.sort();
     let scratch = scratch("mutants-hd");
-    let mut files = Vec::new();
-    let mut ours = HashMap::new();
+    let mut checked: Vec<Checked> = Vec::new();
     for (i, ex) in examples.iter().enumerate() {
         let text = std::fs::read_to_string(ex).unwrap();
         let els = elements(&text);
@@ -935,41 +911,20 @@ fn mutants_against_hd_set_equal_xmllint() {
                 ex.file_stem().unwrap().to_string_lossy()
             ));
             std::fs::write(&p, &m).unwrap();
-            ours.insert(
-                p.clone(),
-                (
-                    f.is_empty(),
-                    f.first().map(|f| format!("{} {}", f.id, f.message)),
-                    f,
-                    m,
-                ),
-            );
-            files.push(p);
+            checked.push(Checked {
+                label: p.display().to_string(),
+                path: p,
+                text: m,
+                set: HD,
+                findings: f,
+            });
             n += 1;
         }
     }
+    let files: Vec<PathBuf> = checked.iter().map(|c| c.path.clone()).collect();
     let theirs = xmllint_verdicts(&laid_out(HD, &scratch), &files);
-    let mut mismatches = Vec::new();
-    let mut excused: HashMap<&'static str, usize> = HashMap::new();
-    for p in &files {
-        let (ok, first, findings, m) = &ours[p];
-        let deviation = theirs
-            .get(p)
-            .and_then(|&t| libxml2_deviation(m, findings, t, HD));
-        if theirs.get(p) == Some(ok) {
-            continue;
-        }
-        if let Some(d) = deviation {
-            *excused.entry(d).or_default() += 1;
-        } else {
-            mismatches.push(format!(
-                "{}: ours valid={ok}, xmllint {:?}; {first:?}",
-                p.display(),
-                theirs.get(p)
-            ));
-        }
-    }
-    let valid = ours.values().filter(|v| v.0).count();
+    let (mismatches, excused) = compare(&checked, &theirs);
+    let valid = checked.iter().filter(|c| c.findings.is_empty()).count();
     eprintln!(
         "HD mutants: {} total, {} valid by us, {} mismatches, excused by named libxml2 deviation: {excused:?}",
         files.len(),
@@ -1204,8 +1159,7 @@ fn value_table_equal_xmllint() {
         ),
     ];
     let scratch = scratch("values");
-    let mut files = Vec::new();
-    let mut ours = HashMap::new();
+    let mut checked: Vec<Checked> = Vec::new();
     for (ci, (ex, from, to, values)) in cases.iter().enumerate() {
         let text =
             std::fs::read_to_string(shared().join(format!("corpus/examples/{ex}.xml"))).unwrap();
@@ -1220,41 +1174,20 @@ fn value_table_equal_xmllint() {
             let f = set(UV02).validate(&doc);
             let p = scratch.join(format!("{ci:02}-{vi:02}.xml"));
             std::fs::write(&p, &m).unwrap();
-            ours.insert(
-                p.clone(),
-                (
-                    v.to_string(),
-                    f.is_empty(),
-                    f.first().map(|f| f.message.clone()),
-                    f,
-                    m,
-                ),
-            );
-            files.push(p);
+            let label = format!("{} value {v:?}", p.display());
+            checked.push(Checked {
+                path: p,
+                label,
+                text: m,
+                set: UV02,
+                findings: f,
+            });
         }
     }
+    let files: Vec<PathBuf> = checked.iter().map(|c| c.path.clone()).collect();
     let theirs = xmllint_verdicts(&laid_out(UV02, &scratch), &files);
-    let mut mismatches = Vec::new();
-    let mut excused: HashMap<&'static str, usize> = HashMap::new();
-    for p in &files {
-        let (v, ok, first, findings, m) = &ours[p];
-        let deviation = theirs
-            .get(p)
-            .and_then(|&t| libxml2_deviation(m, findings, t, UV02));
-        if theirs.get(p) == Some(ok) {
-            continue;
-        }
-        if let Some(d) = deviation {
-            *excused.entry(d).or_default() += 1;
-        } else {
-            mismatches.push(format!(
-                "{} value {v:?}: ours valid={ok}, xmllint {:?}; {first:?}",
-                p.display(),
-                theirs.get(p)
-            ));
-        }
-    }
-    let valid = ours.values().filter(|v| v.1).count();
+    let (mismatches, excused) = compare(&checked, &theirs);
+    let valid = checked.iter().filter(|c| c.findings.is_empty()).count();
     eprintln!(
         "values: {} documents, {} valid by us, {} mismatches, excused by named libxml2 deviation: {excused:?}",
         files.len(),

@@ -180,3 +180,67 @@ pub fn libxml2_deviation(
     }
     None
 }
+
+/// Every `*.xml` file under `dir`, recursively, in a stable order.
+pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "xml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out
+}
+
+/// One document we validated for a differential suite.
+pub struct Checked {
+    pub path: PathBuf,
+    /// What to call it in a mismatch report.
+    pub label: String,
+    pub text: String,
+    pub set: &'static str,
+    pub findings: Vec<fsecheck_core::Finding>,
+}
+
+/// Compares our verdicts with xmllint's: the mismatches (as report lines) and, per named
+/// libxml2 deviation, how many differences it explains.
+pub fn compare(
+    checked: &[Checked],
+    theirs: &HashMap<PathBuf, bool>,
+) -> (Vec<String>, std::collections::BTreeMap<&'static str, usize>) {
+    let mut mismatches = Vec::new();
+    let mut excused = std::collections::BTreeMap::new();
+    for c in checked {
+        let ok = c.findings.is_empty();
+        let t = theirs.get(&c.path).copied();
+        if t == Some(ok) {
+            continue;
+        }
+        match t.and_then(|t| libxml2_deviation(&c.text, &c.findings, t, c.set)) {
+            Some(d) => *excused.entry(d).or_default() += 1,
+            None => {
+                let first = c
+                    .findings
+                    .first()
+                    .map(|f| format!("{} {}", f.id, f.message))
+                    .unwrap_or_default();
+                mismatches.push(format!(
+                    "{}: ours valid={ok}, xmllint {t:?}; {first}",
+                    c.label
+                ));
+            }
+        }
+    }
+    (mismatches, excused)
+}
