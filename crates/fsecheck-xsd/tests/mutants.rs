@@ -7,7 +7,7 @@ use common::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-const PER_EXAMPLE: usize = 64;
+const PER_EXAMPLE: usize = 96;
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Mutants where libxml2 deviates from XSD 1.0 and we follow the standard. Expected empty;
@@ -183,6 +183,7 @@ const KINDS: &[&str] = &[
     "uri",
     "real",
     "bin",
+    "typed-xsi",
 ];
 
 fn mutate(text: &str, els: &[El], kind: &str, rng: &mut Rng) -> Option<String> {
@@ -731,6 +732,35 @@ fn mutate(text: &str, els: &[El], kind: &str, rng: &mut Rng) -> Option<String> {
             } else {
                 add_attr(text, e, &format!("{a}=\"{v}\""))
             }
+        }
+        "typed-xsi" => {
+            // xsi:type naming the declared type, a type derived from it, its base, or a sibling.
+            let table: &[(&str, &[&str])] = &[
+                ("code", &["CE", "CV", "CD", "CS", "CO", "PQ"]),
+                (
+                    "effectiveTime",
+                    &[
+                        "TS", "IVL_TS", "SXCM_TS", "PIVL_TS", "EIVL_TS", "QSET_TS", "ANY", "PQ",
+                    ],
+                ),
+                ("id", &["II", "CD", "ANY"]),
+                ("telecom", &["TEL", "URL", "ANY", "II"]),
+                ("addr", &["AD", "ANY", "EN"]),
+                ("name", &["PN", "EN", "ON", "TN", "ST"]),
+                ("title", &["ST", "ED", "SC", "ANY"]),
+                ("low", &["IVXB_TS", "TS", "IVL_TS"]),
+                ("high", &["IVXB_TS", "TS", "IVL_TS"]),
+                ("templateId", &["II", "TEL"]),
+                ("quantity", &["PQ", "QTY", "INT", "MO"]),
+            ];
+            let cands: Vec<(&El, &[&str])> = els
+                .iter()
+                .filter(|e| !e.attrs.iter().any(|a| a.3 == XSI))
+                .filter_map(|e| table.iter().find(|t| t.0 == e.local).map(|t| (e, t.1)))
+                .collect();
+            let (e, types) = *rng.pick(&cands)?;
+            let v = *rng.pick(types)?;
+            add_attr(text, e, &format!("{xsi_prefix}:type=\"{v}\""))
         }
         _ => unreachable!("kind {kind}"),
     })
