@@ -1,6 +1,10 @@
-//! `xs:anyURI` lexical check: an RFC 3986 URI-reference, after the characters XML Schema
-//! leaves to escaping (controls, non-ASCII, space, `<>"{}|\^`'`) are taken as escaped. This is
-//! the check libxml2 makes (escape, then parse as URI or relative reference).
+//! `xs:anyURI` lexical check. XSD 1.0 defines it as: after the XLink §5.4 escaping (controls,
+//! non-ASCII, space and the characters `< > " { } | \ ^` and backquote are taken as escaped), a legal
+//! URI reference by RFC 2396 as
+//! amended by RFC 2732 — what Xerces (the gateway's JAXP validator) checks. The parser follows
+//! the RFC 3986 grammar (the same structure) with RFC 2396/2732's allowances: `[` `]` in query
+//! and fragment, an empty port. libxml2 2.9 parses by RFC 3986 and refuses those two
+//! (`libxml2-uri-rfc3986` in docs/XSD.md).
 
 fn unreserved(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
@@ -97,10 +101,8 @@ impl P<'_> {
             while self.unit(b"") {}
         }
         if self.at(0) == b':' {
+            // port = *DIGIT: an empty port is allowed (libxml2 wrongly refuses it).
             self.i += 1;
-            if !self.at(0).is_ascii_digit() {
-                return false;
-            }
             while self.at(0).is_ascii_digit() {
                 self.i += 1;
             }
@@ -108,12 +110,12 @@ impl P<'_> {
         true
     }
 
-    /// Optional `?query` and `#fragment` (libxml2 also admits `[` `]` in fragments), then the end.
+    /// Optional `?query` and `#fragment` (`[` `]` admitted in both, RFC 2732), then the end.
     fn query_fragment_end(&mut self) -> bool {
         if self.at(0) == b'?' {
             self.i += 1;
-            while self.is_pchar() || matches!(self.at(0), b'/' | b'?') {
-                if !self.unit(b":@/?") {
+            while self.is_pchar() || matches!(self.at(0), b'/' | b'?' | b'[' | b']') {
+                if !self.unit(b":@/?[]") {
                     break;
                 }
             }
@@ -208,7 +210,10 @@ mod tests {
         ] {
             assert!(is_any_uri(ok), "{ok}");
         }
-        for bad in ["%zz", "::", "[x]", "http://h:/p", "a%2"] {
+        for ok in ["http://h:/p", "?a[b]", "#[x]"] {
+            assert!(is_any_uri(ok), "{ok}");
+        }
+        for bad in ["%zz", "::", "[x]", "a%2", "a/[b]"] {
             assert!(!is_any_uri(bad), "{bad}");
         }
     }

@@ -89,3 +89,69 @@ fn corpus_verdicts_equal_xmllint() {
         mismatches.join("\n")
     );
 }
+
+/// The corpus against the gateway's own validator (JDK JAXP / Xerces): no exceptions at all.
+#[test]
+fn corpus_verdicts_equal_jaxp() {
+    if !java_available("corpus_verdicts_equal_jaxp") {
+        return;
+    }
+    let scratch = scratch("corpus-jaxp");
+    let mut checked = Vec::new();
+    for f in xml_files(&shared().join("corpus")) {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let opts = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            ..Default::default()
+        };
+        let Ok(doc) = roxmltree::Document::parse_with_options(&text, opts) else {
+            continue;
+        };
+        let s = set_for(&doc);
+        let findings = set(s).validate(&doc);
+        drop(doc);
+        checked.push(Checked {
+            label: f.display().to_string(),
+            path: f,
+            text,
+            set: s,
+            findings,
+        });
+    }
+    let mut theirs = std::collections::HashMap::new();
+    for s in [UV02, HD] {
+        let files: Vec<PathBuf> = checked
+            .iter()
+            .filter(|c| c.set == s)
+            .map(|c| c.path.clone())
+            .collect();
+        theirs.extend(jaxp_verdicts(&laid_out(s, &scratch), &files));
+    }
+    let mismatches: Vec<String> = checked
+        .iter()
+        .filter(|c| theirs.get(&c.path) != Some(&c.findings.is_empty()))
+        .map(|c| {
+            format!(
+                "{}: ours valid={}, jaxp {:?}",
+                c.label,
+                c.findings.is_empty(),
+                theirs.get(&c.path)
+            )
+        })
+        .collect();
+    eprintln!(
+        "corpus vs jaxp: {} documents, {} mismatches",
+        checked.len(),
+        mismatches.len()
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(checked.len() > 800);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
