@@ -451,13 +451,9 @@ impl<'a, 'i> Loader<'a, 'i> {
                 Kind::Group | Kind::AttrGroup => {}
             }
         }
-        // Types reserved while compiling others (all are named, so all were compiled above,
-        // but anonymous ones are compiled here).
-        let mut i = 0;
-        while i < self.complex_state.len() {
-            self.complex_body(i as u32)?;
-            i += 1;
-        }
+        // Named types were compiled above, anonymous ones where they were declared; groups and
+        // attribute groups are compiled where they are referenced (unreferenced ones are not).
+        debug_assert!(self.complex_state.iter().all(|&p| p == Progress::Done));
         Ok(())
     }
 
