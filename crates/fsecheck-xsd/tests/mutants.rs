@@ -1135,7 +1135,45 @@ fn value_table(scratch: &std::path::Path) -> Vec<Checked> {
         "IVL_TS",
         "II",
     ];
+    let idrefs = &[
+        "Esame1",
+        "Esame1 EsameDesc1",
+        "",
+        " Esame1 ",
+        "nosuch",
+        "Esame1 nosuch",
+        "1bad",
+        "DIAG\tEsame1",
+    ];
+    let nmtokens = &[
+        "",
+        " ",
+        "Bold",
+        "Bold Italic",
+        " Bold ",
+        "a,b",
+        "x y z",
+        "é",
+    ];
     let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "RAD",
+            "<td ID=\"EsameDesc1\">",
+            "<td ID=\"EsameDesc1\" styleCode=\"{V}\">",
+            nmtokens,
+        ),
+        (
+            "RAD",
+            "<td ID=\"EsameDesc1\">",
+            "<td ID=\"EsameDesc1\" headers=\"{V}\">",
+            idrefs,
+        ),
+        (
+            "RAD",
+            "<content ID=\"DIAG\">",
+            "<content ID=\"DIAG\"><renderMultiMedia referencedObject=\"{V}\"/>",
+            idrefs,
+        ),
         (
             "RAD",
             "<telecom use=\"MC\" value=\"tel:3340000000\"/>",

@@ -153,6 +153,14 @@ pub fn libxml2_deviation(
         }) {
             return Some("libxml2-max-occurs-zero");
         }
+        // libxml2 accepts an empty xs:NMTOKENS / xs:IDREFS (their minLength 1 is not applied).
+        if all(&|f| {
+            f.id == "xsd/attribute-value"
+                && (f.message.contains("type xs:NMTOKENS") || f.message.contains("type xs:IDREFS"))
+                && f.details.get("value").is_some_and(|v| v.trim().is_empty())
+        }) {
+            return Some("libxml2-empty-builtin-list");
+        }
         // libxml2 accepts `1e`, `1.5e` as xs:double (digits after the exponent are required).
         if all(&|f| {
             f.id == "xsd/attribute-value"
