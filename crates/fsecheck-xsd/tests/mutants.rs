@@ -1155,7 +1155,14 @@ fn value_table(scratch: &std::path::Path) -> Vec<Checked> {
         "x y z",
         "é",
     ];
+    let st = &["", " ", "a", "  a ", "ééé", "\t", "x\ny"];
     let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "RAD",
+            "extension=\"030702.LCNLVC95L47H501Q.20220325112426.OQlvTq1J\"",
+            "extension=\"{V}\"",
+            st,
+        ),
         (
             "RAD",
             "<td ID=\"EsameDesc1\">",
