@@ -106,6 +106,13 @@ impl Model {
     }
 }
 
+/// String equality that rejects most unequal names without a `memcmp` call (length and first
+/// byte first); element and attribute names are short and often of equal length.
+#[inline]
+fn name_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 fn is_blank(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
@@ -410,7 +417,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
             let Some(u) = ct
                 .attrs
                 .iter()
-                .find(|u| &*u.name == a.name() && &*u.ns == ns)
+                .find(|u| name_eq(&u.name, a.name()) && name_eq(&u.ns, ns))
             else {
                 let mut allowed: Vec<&str> = ct.attrs.iter().map(|u| &*u.name).collect();
                 allowed.sort_unstable();
@@ -504,7 +511,7 @@ impl<'m, 'a, 'i> Validator<'m, 'a, 'i> {
         let st = &self.model.complex[c as usize].dfa.states[state as usize];
         st.trans.iter().copied().find(|&(e, _)| {
             let d = self.model.elem(e);
-            &*d.name == local && &*d.ns == ns
+            name_eq(&d.name, local) && name_eq(&d.ns, ns)
         })
     }
 
