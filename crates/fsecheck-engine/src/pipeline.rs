@@ -37,6 +37,8 @@ pub struct Stages {
     pub schematrons: crate::compiled::SchematronCache,
     /// `--schematron FILE`, compiled up front.
     pub schematron_override: Option<Arc<fsecheck_schematron::Schematron>>,
+    /// The catalog's CDA schema sets, compiled at start-up, by `typeId/@extension`.
+    pub schema_sets: Vec<fsecheck_xsd::SchemaSet>,
 }
 
 impl Stages {
@@ -46,9 +48,18 @@ impl Stages {
             .map_err(|e| format!("catalog terminology: {e}"))?;
         let engines = fsecheck_terminology::Engines::load(&catalog.root)
             .map_err(|e| format!("catalog engines: {e}"))?;
+        let schema_sets = catalog
+            .schema_sets
+            .iter()
+            .map(|s| {
+                fsecheck_xsd::SchemaSet::load(&s.dir)
+                    .map_err(|e| format!("catalog schema set {}: {e}", s.type_id_extension))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Stages {
             terminology: Some(terminology),
             engines: Some(engines),
+            schema_sets,
             ..Stages::default()
         })
     }
@@ -351,7 +362,19 @@ impl Engine {
         let Some(catalog) = &self.catalog else { return };
         if let Some(ext) = type_ext {
             match catalog.schema_set(ext) {
-                Some(set) => report.schema_set = Some(set.type_id_extension.clone()),
+                Some(set) => {
+                    report.schema_set = Some(set.type_id_extension.clone());
+                    if let Some(xsd) = self
+                        .stages
+                        .schema_sets
+                        .iter()
+                        .find(|x| x.name() == set.type_id_extension)
+                    {
+                        let t = Instant::now();
+                        report.findings.extend(xsd.validate(doc));
+                        report.timing_ms.insert("xsd".into(), ms(t));
+                    }
+                }
                 None => report.findings.push(
                     Finding::error(
                         "xsd/schema-not-found",
