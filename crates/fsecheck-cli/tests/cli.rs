@@ -344,23 +344,27 @@ fn catalog_from_env_and_config() {
 
 #[test]
 fn fail_on_controls_the_exit_code() {
-    let dir = tempfile::tempdir().unwrap();
-    // UTF-16 without BOM: a warning only (no catalog lookups fail: not a CDA root).
-    std::fs::write(dir.path().join("w.xml"), utf16le("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><typeId extension=\"POCD_MT000040UV02\"/><templateId root=\"2.16.840.1.113883.2.9.10.1.5\"/></ClinicalDocument>", false)).unwrap();
-    let base = [
+    // The official LDO example has warnings only (LOINC cannot be checked offline).
+    let ldo = shared().join("corpus/examples/LDO.xml");
+    let cat = catalog();
+    let args = [
         os("check"),
         os("--catalog"),
-        catalog().into_os_string().leak(),
+        cat.as_os_str(),
         os("--format"),
         os("jsonl"),
+        ldo.as_os_str(),
     ];
-    let path = dir.path().join("w.xml");
-    let mut args: Vec<&OsStr> = base.to_vec();
-    args.push(path.as_os_str());
-    assert_eq!(run(&args).status.code(), Some(0));
-    let mut w = args.clone();
+    let out = run(&args);
+    let r = &records(&out.stdout)[0];
+    assert_eq!(r["verdict"], "warn", "{r}");
+    assert_eq!(out.status.code(), Some(0));
+    let mut w = args.to_vec();
     w.extend([os("--fail-on"), os("warning")]);
     assert_eq!(run(&w).status.code(), Some(1));
+    let mut n = args.to_vec();
+    n.extend([os("--fail-on"), os("never")]);
+    assert_eq!(run(&n).status.code(), Some(0));
 }
 
 #[test]
