@@ -238,3 +238,14 @@ fn load_errors_have_positions() {
     );
     assert!(Schematron::from_str(&abstract_rule, "bad.sch").is_err());
 }
+
+#[test]
+fn global_let_declared_after_the_rules_is_visible() {
+    let s = sch(r#"
+    <rule context="hl7:patientRole">
+      <assert test="$n = 0">G| <value-of select="$n"/> addr</assert>
+    </rule>
+    <let name="n" value="count(//hl7:addr)"/>"#);
+    let texts: Vec<String> = run(&s).into_iter().map(|r| r.1).collect();
+    assert_eq!(texts, ["G| 3 addr"]);
+}

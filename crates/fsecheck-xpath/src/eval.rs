@@ -403,8 +403,15 @@ fn axis_candidates<'a, 'i>(
             }
         )
     {
-        if let Item::Node(n) = ctx {
-            if vars.index_for(*n).is_some() {
+        if let (
+            Item::Node(n),
+            NodeTest::Name {
+                test: NameTest::QName(_, id),
+                ..
+            },
+        ) = (ctx, test)
+        {
+            if vars.index_for(*n).is_some_and(|ix| ix.knows(*id)) {
                 let _ = visit_axis(step, ctx, vars, &mut |c| {
                     out.push(c);
                     Ok(true)
@@ -597,7 +604,7 @@ fn visit_axis<'a, 'i>(
         },
     ) = (ctx, test)
     {
-        if let Some(ix) = vars.index_for(*node) {
+        if let Some(ix) = vars.index_for(*node).filter(|ix| ix.knows(*id)) {
             match step.axis {
                 Axis::Child => {
                     for &c in ix.child_elements(*node) {
