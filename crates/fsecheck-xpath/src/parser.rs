@@ -390,7 +390,12 @@ impl Parser<'_> {
             }
         };
         let preds = self.predicates()?;
-        Ok(PathStep::Axis(Step { axis, test, preds }))
+        Ok(PathStep::Axis(Step {
+            axis,
+            test,
+            preds,
+            streamable: false,
+        }))
     }
 
     fn predicates(&mut self) -> Result<Vec<Expr>, CompileError> {
