@@ -629,6 +629,12 @@ pub fn skeleton_location(node: Node<'_, '_>) -> String {
     s
 }
 
+// Compile-time guarantee: one compiled schematron is shared by all worker threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Schematron>();
+};
+
 #[cfg(test)]
 mod tests {
     #[test]
