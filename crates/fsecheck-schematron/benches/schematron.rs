@@ -137,7 +137,7 @@ fn main() {
         let mut agg: HashMap<String, (u32, std::time::Duration)> = HashMap::new();
         let mut matching = std::time::Duration::ZERO;
         for (doc, s) in &work {
-            let (p, m) = s.profile(doc);
+            let (p, m) = s.profile(doc, false);
             matching += m;
             for (_, ctx, n, d) in p {
                 let e = agg.entry(format!("{} {ctx}", s.file_name())).or_default();

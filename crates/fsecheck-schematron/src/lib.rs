@@ -317,11 +317,14 @@ impl Schematron {
     }
 
     /// Per-rule timing, for tuning: `(pattern index, rule @context, times fired, time in the
-    /// rule body)` plus the total time spent matching contexts. Results are discarded.
+    /// rule body)` plus the total time spent matching contexts. With `per_item`, each let and
+    /// check is also timed once more, reported with pattern index `usize::MAX` and its source.
+    /// Results are discarded.
     #[doc(hidden)]
     pub fn profile(
         &self,
         doc: &roxmltree::Document,
+        per_item: bool,
     ) -> (
         Vec<(usize, String, u32, std::time::Duration)>,
         std::time::Duration,
@@ -351,7 +354,7 @@ impl Schematron {
                 matching += t.elapsed();
                 if let Some(ri) = fired {
                     let t = Instant::now();
-                    if std::env::var_os("SCH_PROFILE_ITEMS").is_some() {
+                    if per_item {
                         for item in &p.rules[ri].items {
                             let t = Instant::now();
                             let label = match item {
@@ -625,6 +628,12 @@ pub fn skeleton_location(node: Node<'_, '_>) -> String {
     }
     s
 }
+
+// Compile-time guarantee: one compiled schematron is shared by all worker threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Schematron>();
+};
 
 #[cfg(test)]
 mod tests {

@@ -145,7 +145,19 @@ impl Loader<'_, '_> {
             self.ctx.add_namespace(prefix, uri);
         }
         let mut title = String::new();
+        // First pass: schema- and pattern-level lets are global variables (XSLT top-level
+        // xsl:variable), visible to every rule wherever they are declared; bind them all first,
+        // in document order.
         let mut globals = Vec::new();
+        for c in root.children().filter(|c| c.is_element()) {
+            if is_iso(c, "let") {
+                globals.push(self.let_(c)?);
+            } else if is_iso(c, "pattern") {
+                for l in c.children().filter(|x| is_iso(*x, "let")) {
+                    globals.push(self.let_(l)?);
+                }
+            }
+        }
         let mut patterns = Vec::new();
         for c in root.children() {
             match c.node_type() {
@@ -169,14 +181,8 @@ impl Loader<'_, '_> {
                 "ns" => {}
                 "title" => title = crate::normalize_ws(&text_content(c)),
                 "p" => {}
-                "let" => globals.push(self.let_(c)?),
-                "pattern" => {
-                    // Pattern-level lets are global variables: bind them before the rules.
-                    for l in c.children().filter(|x| is_iso(*x, "let")) {
-                        globals.push(self.let_(l)?);
-                    }
-                    patterns.push(self.pattern(c)?);
-                }
+                "let" => {} // compiled in the first pass
+                "pattern" => patterns.push(self.pattern(c)?),
                 other => {
                     return Err(self.err(
                         c,

@@ -238,3 +238,36 @@ fn load_errors_have_positions() {
     );
     assert!(Schematron::from_str(&abstract_rule, "bad.sch").is_err());
 }
+
+#[test]
+fn global_let_declared_after_the_rules_is_visible() {
+    let s = sch(r#"
+    <rule context="hl7:patientRole">
+      <assert test="$n = 0">G| <value-of select="$n"/> addr</assert>
+    </rule>
+    <let name="n" value="count(//hl7:addr)"/>"#);
+    let texts: Vec<String> = run(&s).into_iter().map(|r| r.1).collect();
+    assert_eq!(texts, ["G| 3 addr"]);
+}
+
+#[test]
+fn prefixed_instances_and_unrelated_documents() {
+    let s = sch(r#"
+    <rule context="hl7:assignedAuthor">
+      <assert test="false()">N| <name/> at <value-of select="count(hl7:addr)"/></assert>
+    </rule>"#);
+    // The HL7 namespace bound to a prefix: <name/> keeps the prefix as written.
+    let prefixed = r#"<h:ClinicalDocument xmlns:h="urn:hl7-org:v3"><h:author><h:assignedAuthor><h:addr/></h:assignedAuthor></h:author></h:ClinicalDocument>"#;
+    let doc = roxmltree::Document::parse(prefixed).unwrap();
+    let r = s.validate(&doc).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].text, "N| h:assignedAuthor at 1");
+    assert_eq!(
+        r[0].location,
+        "/*:ClinicalDocument[namespace-uri()='urn:hl7-org:v3'][1]/*:author[namespace-uri()='urn:hl7-org:v3'][1]/*:assignedAuthor[namespace-uri()='urn:hl7-org:v3'][1]"
+    );
+    // A document in no namespace: nothing matches, nothing breaks.
+    let other = roxmltree::Document::parse("<assignedAuthor><addr/></assignedAuthor>").unwrap();
+    assert!(s.validate(&other).unwrap().is_empty());
+    assert!(s.findings(&other).is_empty());
+}

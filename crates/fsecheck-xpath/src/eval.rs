@@ -35,6 +35,8 @@ pub(crate) struct Step {
     pub axis: Axis,
     pub test: NodeTest,
     pub preds: Vec<Expr>,
+    /// Forward axis and no possibly-positional predicate (set by [`optimize`]).
+    pub streamable: bool,
 }
 
 impl Step {
@@ -43,6 +45,7 @@ impl Step {
             axis: Axis::DescendantOrSelf,
             test: NodeTest::AnyNode,
             preds: vec![],
+            streamable: false,
         }
     }
     fn is_plain_desc_or_self(&self) -> bool {
@@ -104,7 +107,14 @@ impl NameTest {
             NameTest::Any => true,
             NameTest::Ns(n) => ns == Some(n.as_str()),
             NameTest::Local(l) => local == l,
-            NameTest::QName(q, _) => local == q.1 && ns == q.0.as_deref(),
+            NameTest::QName(q, _) => {
+                crate::value::str_eq(local, &q.1)
+                    && match (ns, q.0.as_deref()) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => crate::value::str_eq(a, b),
+                        _ => false,
+                    }
+            }
         }
     }
 }
@@ -247,6 +257,10 @@ pub(crate) fn name_only(e: &Expr) -> bool {
 
 fn optimize_step(mut s: Step) -> Step {
     s.preds = s.preds.into_iter().map(optimize).collect();
+    s.streamable = matches!(
+        s.axis,
+        Axis::Child | Axis::Attribute | Axis::SelfNode | Axis::Descendant | Axis::DescendantOrSelf
+    ) && s.preds.iter().all(pred_is_boolean);
     s
 }
 
@@ -403,8 +417,15 @@ fn axis_candidates<'a, 'i>(
             }
         )
     {
-        if let Item::Node(n) = ctx {
-            if vars.index_for(*n).is_some() {
+        if let (
+            Item::Node(n),
+            NodeTest::Name {
+                test: NameTest::QName(_, id),
+                ..
+            },
+        ) = (ctx, test)
+        {
+            if vars.index_for(*n).is_some_and(|ix| ix.knows(*id)) {
                 let _ = visit_axis(step, ctx, vars, &mut |c| {
                     out.push(c);
                     Ok(true)
@@ -597,7 +618,7 @@ fn visit_axis<'a, 'i>(
         },
     ) = (ctx, test)
     {
-        if let Some(ix) = vars.index_for(*node) {
+        if let Some(ix) = vars.index_for(*node).filter(|ix| ix.knows(*id)) {
             match step.axis {
                 Axis::Child => {
                     for &c in ix.child_elements(*node) {
@@ -707,16 +728,7 @@ fn stream<'a, 'i>(
     f: &mut dyn FnMut(Item<'a, 'i>) -> Result<bool, DynamicError>,
 ) -> Option<Result<bool, DynamicError>> {
     match e {
-        Expr::Step(s)
-            if matches!(
-                s.axis,
-                Axis::Child
-                    | Axis::Attribute
-                    | Axis::SelfNode
-                    | Axis::Descendant
-                    | Axis::DescendantOrSelf
-            ) && s.preds.iter().all(pred_is_boolean) =>
-        {
+        Expr::Step(s) if s.streamable => {
             if let Err(err) = ctx_node(ctx, "axis step") {
                 return Some(Err(err));
             }

@@ -84,6 +84,9 @@ pub(crate) fn intern(ns: Option<&str>, local: &str) -> u32 {
 #[derive(Debug, Clone)]
 pub struct DocIndex {
     doc_addr: usize,
+    /// Names interned when the index was built: ids at or above this were interned later
+    /// (by expressions compiled after the index) and are not in `names`.
+    known: u32,
     names: Vec<u32>,
     child_start: Vec<u32>,
     children: Vec<u32>,
@@ -98,8 +101,10 @@ impl DocIndex {
         let mut children = Vec::with_capacity(n / 2);
         let mut subtree_end = vec![n as u32; n];
         let mut stack: Vec<u32> = Vec::with_capacity(32);
+        let known;
         {
             let guard = interner().read().unwrap_or_else(|e| e.into_inner());
+            known = guard.next;
             let mut cache: FnvMap<(usize, &str), u32> = FnvMap::default();
             for node in doc.descendants() {
                 let id = node.id().get_usize() as u32;
@@ -141,6 +146,7 @@ impl DocIndex {
         child_start.push(children.len() as u32);
         DocIndex {
             doc_addr: doc as *const Document as usize,
+            known,
             names,
             child_start,
             children,
@@ -156,8 +162,15 @@ impl DocIndex {
         }
         match self.name(node) {
             NOT_ELEMENT | UNKNOWN_NAME => None,
+            id if !self.knows(id) => None,
             id => Some(id),
         }
+    }
+
+    /// Can name test `id` be answered by this index?
+    #[inline]
+    pub(crate) fn knows(&self, id: u32) -> bool {
+        id < self.known
     }
 
     /// Is this index the one of `node`'s document?
@@ -222,6 +235,9 @@ mod tests {
         assert_eq!(ix.descendant_range(inner).len(), 2);
         let c = doc.descendants().find(|n| n.has_tag_name("c")).unwrap();
         assert!(ix.name(c) != a && ix.name(c) != b);
+        // a name interned after the index was built is not answered by it
+        let late = intern(Some(ns), "late-name-for-index-test");
+        assert!(!ix.knows(late));
         let other = Document::parse("<a/>").unwrap();
         assert!(!ix.covers(other.root_element()));
     }

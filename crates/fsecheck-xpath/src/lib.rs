@@ -190,6 +190,13 @@ impl XPath {
     }
 }
 
+// Compile-time guarantee: compiled expressions and patterns are shared across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<XPath>();
+    assert_send_sync::<Pattern>();
+};
+
 #[cfg(test)]
 mod send_sync {
     #[test]

@@ -71,11 +71,15 @@ impl Parser<'_> {
         self.toks[self.i].pos
     }
     fn bump(&mut self) -> Token {
-        let t = self.toks[self.i].clone();
         if self.i < self.toks.len() - 1 {
+            // Tokens are never looked at again once consumed: move instead of cloning.
+            let pos = self.toks[self.i].pos;
+            let t = std::mem::replace(&mut self.toks[self.i], Token { tok: Tok::Eof, pos });
             self.i += 1;
+            t
+        } else {
+            self.toks[self.i].clone()
         }
-        t
     }
     fn is_name(&self, s: &str) -> bool {
         matches!(self.peek(), Tok::Name(n) if n == s)
@@ -386,7 +390,12 @@ impl Parser<'_> {
             }
         };
         let preds = self.predicates()?;
-        Ok(PathStep::Axis(Step { axis, test, preds }))
+        Ok(PathStep::Axis(Step {
+            axis,
+            test,
+            preds,
+            streamable: false,
+        }))
     }
 
     fn predicates(&mut self) -> Result<Vec<Expr>, CompileError> {

@@ -212,7 +212,7 @@ fn step_matches<'a, 'i>(
         NodeTest::Name {
             test: NameTest::QName(_, id),
             ..
-        } if vars.index_for(node).is_some() => {
+        } if vars.index_for(node).is_some_and(|ix| ix.knows(*id)) => {
             vars.index_for(node).is_some_and(|ix| ix.name(node) == *id)
         }
         NodeTest::Name { test, .. } => {

@@ -134,6 +134,20 @@ impl<'a> Atom<'a> {
     }
 }
 
+/// String equality without a `memcmp` call for the short strings compared everywhere here
+/// (names, codes, OIDs): lengths first, then the bytes from the end (OIDs share prefixes).
+#[inline]
+pub(crate) fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 32 {
+        return a == b;
+    }
+    a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
+}
+
 /// XML Schema whitespace: space, tab, CR, LF.
 pub(crate) fn is_xml_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
@@ -309,8 +323,8 @@ pub(crate) fn compare_atoms(op: CmpOp, a: &Atom<'_>, b: &Atom<'_>) -> Result<boo
         (Untyped(x) | Str(x), Untyped(y) | Str(y)) => {
             match op {
                 // equality needs no ordering (and rejects different lengths at once)
-                CmpOp::Eq => return Ok(x == y),
-                CmpOp::Ne => return Ok(x != y),
+                CmpOp::Eq => return Ok(str_eq(x, y)),
+                CmpOp::Ne => return Ok(!str_eq(x, y)),
                 _ => Some(x.as_ref().cmp(y.as_ref())),
             }
         }
