@@ -334,13 +334,25 @@ fn every_error_is_reported_and_recovery_avoids_cascades() {
 
 /// A tiny schema of our own, written to a scratch directory, for what the CDA sets cannot show.
 fn tiny_set(tag: &str, body: &str) -> Result<SchemaSet, fsecheck_xsd::SchemaError> {
-    let dir = scratch(tag).join("TINY");
-    std::fs::create_dir_all(&dir).unwrap();
     let xsd = format!(
         "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns=\"urn:t\" targetNamespace=\"urn:t\" elementFormDefault=\"qualified\">\n{body}\n</xs:schema>\n"
     );
+    load_cda_xsd(tag, "TINY", &xsd)
+}
+
+/// Loads a one-file set whose `CDA.xsd` is `xsd`, from a scratch directory removed afterwards.
+fn load_cda_xsd(
+    tag: &str,
+    set_name: &str,
+    xsd: &str,
+) -> Result<SchemaSet, fsecheck_xsd::SchemaError> {
+    let root = scratch(tag);
+    let dir = root.join(set_name);
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("CDA.xsd"), xsd).unwrap();
-    SchemaSet::load(&dir)
+    let result = SchemaSet::load(&dir);
+    let _ = std::fs::remove_dir_all(&root);
+    result
 }
 
 #[test]
@@ -425,14 +437,12 @@ fn schema_set_is_send_and_sync() {
 
 #[test]
 fn schema_defaults_that_change_derivation_are_refused() {
-    let dir = scratch("blockdefault").join("B");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("CDA.xsd"),
+    let e = load_cda_xsd(
+        "blockdefault",
+        "B",
         "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" blockDefault=\"#all\"/>",
     )
-    .unwrap();
-    let e = SchemaSet::load(&dir).unwrap_err();
+    .unwrap_err();
     assert!(e.message.contains("blockDefault"), "{e}");
 }
 
