@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
     pub fn new(data: &'a [u8], pos: usize, max_depth: usize) -> Self {
         Parser {
             data,
-            pos,
+            pos: pos.min(data.len()),
             max_depth,
         }
     }

@@ -97,7 +97,7 @@ pub struct IntegrityDetail {
     pub message_digest: String,
     /// `valid`, `invalid`, `n/a`.
     pub signature_value: String,
-    /// `ok`, `parse_error`, `empty`.
+    /// `ok`, `parse_error`, `empty`, `trailing_data` (non-zero bytes after the CMS).
     pub cms: String,
     /// `present`, `v1`, `absent`, `mismatch`, `n/a`.
     pub signing_certificate_v2: String,
@@ -112,6 +112,8 @@ pub struct SignatureReport {
     /// Signer certificate common name.
     pub signer: Option<String>,
     pub subfilter: String,
+    /// The `/ByteRange` as read (four offsets), if it is four non-negative integers.
+    pub byte_range: Option<[usize; 4]>,
     /// Digest algorithm of the SignerInfo (`sha256`, `sha1`, …).
     pub digest: Option<String>,
     /// `pass` or `fail`.

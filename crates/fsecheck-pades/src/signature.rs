@@ -316,6 +316,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         .into(),
         signer: None,
         subfilter: subfilter.clone(),
+        byte_range: br,
         digest: None,
         integrity: "fail".into(),
         integrity_detail: det.clone(),
@@ -449,6 +450,16 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
             return ev;
         }
     };
+    if sd.trailing_garbage > 0 {
+        det.cms = "trailing_data".into();
+        findings.push(err(
+            "sig/contents-trailing-data",
+            format!(
+                "The signature value is followed by {} non-zero bytes inside /Contents; a signature placeholder may only be padded with zeros.",
+                sd.trailing_garbage
+            ),
+        ));
+    }
     if sd.was_ber {
         findings.push(
             Finding::info("sig/cms-ber", Stage::Signature, "The CMS signature uses BER encoding (indefinite lengths); it was normalised to DER to verify it.")
@@ -534,6 +545,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         ));
     }
     let integrity = det.byte_range == "ok"
+        && det.cms == "ok"
         && det.message_digest == "match"
         && det.signature_value == "valid"
         && content_type_ok
@@ -702,7 +714,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     };
 
     report.etsi_indication = if !integrity {
-        if det.byte_range != "ok" || !content_type_ok {
+        if det.byte_range != "ok" || det.cms != "ok" || !content_type_ok {
             "TOTAL_FAILED/FORMAT_FAILURE"
         } else if det.message_digest != "match" {
             "TOTAL_FAILED/HASH_FAILURE"
