@@ -167,7 +167,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
 
     // Gateway signature check (publication).
     rep.gateway.signed = !fields.is_empty();
-    rep.gateway.signature_check = signature::gateway_check(bytes, &fields, &latest).to_string();
+    rep.gateway.signature_check = signature::gateway_check(bytes, &fields, &sigs).to_string();
     if !rep.gateway.signed {
         rep.gateway.sign_error = Some(GatewayError::sign("Il pdf non risulta firmato"));
     } else {
@@ -201,7 +201,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
                     extraction = latest_cda.clone();
                     extraction.result = "ok_but_unsigned".into();
                     extraction.signed_revision_sha256 =
-                        signed_cda.cda.as_ref().map(|c| sha256_hex(&c.bytes));
+                        signed_cda.cda.as_ref().map(|c| c.sha256.clone());
                     extraction.note =
                         Some("the latest revision's CDA is not the signed one".into());
                     extraction.findings.push(
@@ -340,12 +340,13 @@ fn extract_cda(doc: &Doc<'_>, mode: CdaMode) -> Extraction {
             Some(Ok(d)) => {
                 if let Some(c) = cda::clinical_document_in(&d) {
                     ex.report.located_via = Some("Names/XFAResources/datasets".into());
-                    ex.report.sha256 = Some(sha256_hex(&c));
+                    let h = sha256_hex(&c);
+                    ex.report.sha256 = Some(h.clone());
                     ex.report.note = Some("CDA wrapped in the XFA datasets stream".into());
                     ex.cda = Some(ExtractedCda {
                         name: None,
                         located_via: "Names/XFAResources/datasets".into(),
-                        sha256: sha256_hex(&c),
+                        sha256: h,
                         size: c.len(),
                         bytes: c,
                     });
@@ -514,7 +515,8 @@ fn extract_cda(doc: &Doc<'_>, mode: CdaMode) -> Extraction {
             Ok(d) => {
                 ex.report.name = Some(a.display_name());
                 ex.report.located_via = Some(a.located_via());
-                ex.report.sha256 = Some(sha256_hex(d));
+                let h = sha256_hex(d);
+                ex.report.sha256 = Some(h.clone());
                 if !a.is_cda() {
                     ex.findings.push(Finding::warning(
                         "pdf/cda-not-clinical-document",
@@ -535,7 +537,7 @@ fn extract_cda(doc: &Doc<'_>, mode: CdaMode) -> Extraction {
                 ex.cda = Some(ExtractedCda {
                     name: Some(a.display_name()),
                     located_via: a.located_via(),
-                    sha256: sha256_hex(d),
+                    sha256: h,
                     size: d.len(),
                     bytes: d.clone(),
                 });

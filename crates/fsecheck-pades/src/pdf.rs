@@ -906,46 +906,24 @@ pub fn decode_stream(data: &[u8], s: &Stream, limits: &Limits) -> Result<Vec<u8>
 }
 
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    let first = needle[0];
-    let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        match hay[i..=hay.len() - needle.len()]
-            .iter()
-            .position(|&b| b == first)
-        {
-            None => return None,
-            Some(j) => {
-                i += j;
-                if &hay[i..i + needle.len()] == needle {
-                    return Some(i);
-                }
-                i += 1;
-            }
-        }
-    }
-    None
+    memchr::memmem::find(hay, needle)
 }
 
 pub fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    (0..=hay.len() - needle.len())
-        .rev()
-        .find(|&i| &hay[i..i + needle.len()] == needle)
+    memchr::memmem::rfind(hay, needle)
 }
 
 pub fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = find(&hay[from..], needle) {
-        out.push(from + i);
-        from += i + needle.len();
+    if needle.is_empty() {
+        return vec![];
     }
-    out
+    memchr::memmem::find_iter(hay, needle).collect()
 }
 
 /// One revision of the file: everything up to and including one `%%EOF` marker.
@@ -1098,6 +1076,8 @@ pub struct Doc<'a> {
     pub trailer: Dict,
     pub limits: &'a Limits,
     objstm: RefCell<HashMap<u32, ObjStm>>,
+    objects: RefCell<HashMap<u32, Obj>>,
+    streams: RefCell<HashMap<(usize, usize), Vec<u8>>>,
 }
 
 impl<'a> Doc<'a> {
@@ -1135,6 +1115,8 @@ impl<'a> Doc<'a> {
             trailer: trailer.unwrap_or_default(),
             limits,
             objstm: RefCell::new(HashMap::new()),
+            objects: RefCell::new(HashMap::new()),
+            streams: RefCell::new(HashMap::new()),
         })
     }
 
@@ -1149,7 +1131,15 @@ impl<'a> Doc<'a> {
 
     /// The object `num`, or `None` if it is free, missing or unreadable.
     pub fn get(&self, num: u32) -> Option<Obj> {
-        self.get_checked(num).ok().flatten()
+        if let Some(o) = self.objects.borrow().get(&num) {
+            return Some(o.clone());
+        }
+        let o = self.get_checked(num).ok().flatten()?;
+        let mut cache = self.objects.borrow_mut();
+        if cache.len() < 4096 {
+            cache.insert(num, o.clone());
+        }
+        Some(o)
     }
 
     pub fn get_checked(&self, num: u32) -> Result<Option<Obj>> {
@@ -1243,7 +1233,16 @@ impl<'a> Doc<'a> {
         self.resolve_dict(self.trailer.get("Root"))
     }
 
+    /// Decoded stream data (memoised per view: attachments are read by several checks).
     pub fn stream_data(&self, s: &Stream) -> Result<Vec<u8>> {
-        decode_stream(self.data, s, self.limits)
+        if let Some(d) = self.streams.borrow().get(&(s.start, s.end)) {
+            return Ok(d.clone());
+        }
+        let d = decode_stream(self.data, s, self.limits)?;
+        let mut cache = self.streams.borrow_mut();
+        if cache.len() < 256 {
+            cache.insert((s.start, s.end), d.clone());
+        }
+        Ok(d)
     }
 }

@@ -126,6 +126,17 @@ pub(crate) struct Evaluated {
     pub is_doc_ts: bool,
     pub ts_valid: bool,
     pub docmdp: Option<i64>,
+    /// The gateway's (BouncyCastle) verdict on this field, when it reads exactly the CMS we read.
+    pub gw: Option<GwField>,
+}
+
+/// Outcome of the gateway's per-field check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GwField {
+    /// An exception: the whole check fails.
+    Exception,
+    Valid,
+    Invalid,
 }
 
 fn dss_material(doc: &Doc<'_>) -> (Vec<Cert>, Vec<Vec<u8>>, bool) {
@@ -344,6 +355,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         is_doc_ts,
         ts_valid: false,
         docmdp,
+        gw: None,
     };
 
     if field.sig.is_none() {
@@ -490,6 +502,17 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         }
         trust::check_signer(&sd, si, &digest_parts)
     };
+    // The gateway reads the CMS from the gap; when the gap is exactly our /Contents (pure hex)
+    // and the content is the ByteRange (not pkcs7.sha1), its BouncyCastle check sees our facts.
+    let gap_pure_hex = br.is_some_and(|[_, b, c, _]| {
+        det.byte_range == "ok"
+            && bytes[b + 1..c - 1]
+                .iter()
+                .all(|&x| crate::pdf::hexval(x).is_some())
+    });
+    if gap_pure_hex && !is_sha1_subfilter && sig.get("M").is_some() {
+        ev.gw = Some(bc_verdict(si, &check));
+    }
     report.digest = check.hash.map(|h| h.name().to_string());
     det.message_digest = match (&check.message_digest, econtent_ok) {
         (DigestCheck::Match, true) => "match".into(),
@@ -788,12 +811,39 @@ fn adbe_crls(a: &cms::Attribute) -> Vec<Vec<u8>> {
     out
 }
 
+/// Hex digits → bytes, skipping anything that is not a hex digit (odd count: last nibble 0).
 fn hex_decode_loose(h: &[u8]) -> Vec<u8> {
-    let digits: Vec<u8> = h.iter().filter_map(|&b| crate::pdf::hexval(b)).collect();
-    digits
-        .chunks(2)
-        .map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0))
-        .collect()
+    const T: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let mut out = Vec::with_capacity(h.len() / 2 + 1);
+    let mut hi: Option<u8> = None;
+    for &b in h {
+        let v = T[b as usize];
+        if v == 0xff {
+            continue;
+        }
+        match hi.take() {
+            None => hi = Some(v),
+            Some(x) => out.push(x << 4 | v),
+        }
+    }
+    if let Some(x) = hi {
+        out.push(x << 4);
+    }
+    out
 }
 
 /// Upgrades B-B signatures to B-T / B-LT / B-LTA using later revisions.
@@ -894,97 +944,116 @@ pub(crate) fn modification(ctx: &Ctx<'_>, s: &mut Evaluated) {
     s.report.changes = changes;
 }
 
+/// BouncyCastle `SignerInformation.verify` semantics on our signer check.
+fn bc_verdict(si: &cms::SignerInfo, chk: &trust::SignerCheck) -> GwField {
+    let Some(cert) = &chk.cert else {
+        return GwField::Exception;
+    };
+    if si.signed_attrs_der.is_some() {
+        if chk.content_type_attr.is_none() || chk.message_digest != DigestCheck::Match {
+            // Missing content-type or CMSSignerDigestMismatchException.
+            return GwField::Exception;
+        }
+        if let Some(st) = chk.signing_time {
+            if st < cert.not_before || st > cert.not_after {
+                return GwField::Exception;
+            }
+        }
+    }
+    if chk.signature_valid.is_ok() {
+        GwField::Valid
+    } else {
+        GwField::Invalid
+    }
+}
+
 /// The gateway's `SignerUtility.validate` on the latest revision: top-level signature fields,
 /// CMS from the ByteRange gap, first SignerInfo, BouncyCastle semantics, last field wins, any
 /// exception → invalid.
-pub(crate) fn gateway_check(bytes: &[u8], fields: &[SigField], doc: &Doc<'_>) -> &'static str {
+pub(crate) fn gateway_check(
+    bytes: &[u8],
+    fields: &[SigField],
+    evals: &[Evaluated],
+) -> &'static str {
     if fields.iter().all(|f| f.sig.is_none()) {
         return "unsigned";
     }
-    // PDFBox only sees top-level fields in acroForm.getFields().
-    let top: Vec<&SigField> = fields.iter().filter(|f| f.top_level).collect();
-    if top.is_empty() {
-        return "invalid";
-    }
-    let _ = doc;
     let mut status = false;
-    for f in top {
-        let Some(sig) = &f.sig else { return "invalid" };
-        if sig.get("M").is_none() {
-            return "invalid";
-        }
-        let br: Vec<i64> = match sig.get("ByteRange") {
-            Some(Obj::Array(a)) => a.iter().filter_map(Obj::as_int).collect(),
-            _ => return "invalid",
+    let mut any_top = false;
+    // PDFBox only sees top-level fields in acroForm.getFields().
+    for (i, f) in fields.iter().enumerate().filter(|(_, f)| f.top_level) {
+        any_top = true;
+        let verdict = match evals.get(i).and_then(|e| e.gw) {
+            Some(v) => v,
+            None => gateway_field(bytes, f),
         };
-        if br.len() != 4 || br.iter().any(|&x| x < 0) {
-            return "invalid";
+        match verdict {
+            GwField::Exception => return "invalid",
+            v => status = v == GwField::Valid,
         }
-        let (a, b, c, d) = (
-            br[0] as usize,
-            br[1] as usize,
-            br[2] as usize,
-            br[3] as usize,
-        );
-        let begin = a.saturating_add(b).saturating_add(1);
-        if begin > c
-            || c > bytes.len()
-            || c.saturating_add(d) > bytes.len()
-            || a.saturating_add(b) > bytes.len()
-        {
-            return "invalid";
-        }
-        let mut gap = &bytes[begin..c];
-        if gap.last() == Some(&b'>') {
-            gap = &gap[..gap.len() - 1];
-        }
-        let trimmed: &[u8] = {
-            let s = gap
-                .iter()
-                .position(|x| !x.is_ascii_whitespace())
-                .unwrap_or(gap.len());
-            let e = gap
-                .iter()
-                .rposition(|x| !x.is_ascii_whitespace())
-                .map(|e| e + 1)
-                .unwrap_or(s);
-            &gap[s..e.max(s)]
-        };
-        if !trimmed.iter().all(|x| crate::pdf::hexval(*x).is_some()) {
-            return "invalid";
-        }
-        let cms_bytes = hex_decode_loose(trimmed);
-        let sd = match cms::parse_signed_data(&cms_bytes) {
-            Ok(sd) => sd,
-            Err(_) => return "invalid",
-        };
-        let Some(si) = sd.signer_infos.first() else {
-            return "invalid";
-        };
-        let signed = [&bytes[a..a + b], &bytes[c..c + d]];
-        let chk = trust::check_signer(&sd, si, &|h| h.digest_parts(&signed));
-        let Some(cert) = &chk.cert else {
-            return "invalid";
-        };
-        if si.signed_attrs_der.is_some() {
-            if chk.content_type_attr.is_none() {
-                return "invalid";
-            }
-            if chk.message_digest != DigestCheck::Match {
-                // BouncyCastle throws CMSSignerDigestMismatchException.
-                return "invalid";
-            }
-            if let Some(st) = chk.signing_time {
-                if st < cert.not_before || st > cert.not_after {
-                    return "invalid";
-                }
-            }
-        }
-        status = chk.signature_valid.is_ok();
     }
-    if status {
+    if any_top && status {
         "valid"
     } else {
         "invalid"
     }
+}
+
+/// One field the gateway's way, from the file bytes (CMS hex-decoded from the ByteRange gap).
+fn gateway_field(bytes: &[u8], f: &SigField) -> GwField {
+    let Some(sig) = &f.sig else {
+        return GwField::Exception;
+    };
+    if sig.get("M").is_none() {
+        return GwField::Exception;
+    }
+    let br: Vec<i64> = match sig.get("ByteRange") {
+        Some(Obj::Array(a)) => a.iter().filter_map(Obj::as_int).collect(),
+        _ => return GwField::Exception,
+    };
+    if br.len() != 4 || br.iter().any(|&x| x < 0) {
+        return GwField::Exception;
+    }
+    let (a, b, c, d) = (
+        br[0] as usize,
+        br[1] as usize,
+        br[2] as usize,
+        br[3] as usize,
+    );
+    let begin = a.saturating_add(b).saturating_add(1);
+    if begin > c
+        || c > bytes.len()
+        || c.saturating_add(d) > bytes.len()
+        || a.saturating_add(b) > bytes.len()
+    {
+        return GwField::Exception;
+    }
+    let mut gap = &bytes[begin..c];
+    if gap.last() == Some(&b'>') {
+        gap = &gap[..gap.len() - 1];
+    }
+    let s = gap
+        .iter()
+        .position(|x| !x.is_ascii_whitespace())
+        .unwrap_or(gap.len());
+    let e = gap
+        .iter()
+        .rposition(|x| !x.is_ascii_whitespace())
+        .map(|e| e + 1)
+        .unwrap_or(s);
+    let trimmed = &gap[s..e.max(s)];
+    if !trimmed.iter().all(|x| crate::pdf::hexval(*x).is_some()) {
+        return GwField::Exception;
+    }
+    let cms_bytes = hex_decode_loose(trimmed);
+    let sd = match cms::parse_signed_data(&cms_bytes) {
+        Ok(sd) => sd,
+        Err(_) => return GwField::Exception,
+    };
+    let Some(si) = sd.signer_infos.first() else {
+        return GwField::Exception;
+    };
+    let signed = [&bytes[a..a + b], &bytes[c..c + d]];
+    let chk = trust::check_signer(&sd, si, &|h| h.digest_parts(&signed));
+    bc_verdict(si, &chk)
 }

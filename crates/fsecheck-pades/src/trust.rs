@@ -86,6 +86,13 @@ pub struct PathResult {
     pub problem: Option<String>,
 }
 
+thread_local! {
+    /// Memo of certificate-signature checks: (SHA-256 of issuer SPKI + child certificate) → ok.
+    /// Pure function of its inputs, so safe to keep across documents; bounded.
+    static CERT_SIG_CACHE: std::cell::RefCell<std::collections::HashMap<Vec<u8>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 fn issued_by(child: &Cert, issuer: &Cert) -> bool {
     if child.issuer != issuer.subject {
         return false;
@@ -95,6 +102,22 @@ fn issued_by(child: &Cert, issuer: &Cert) -> bool {
             return false;
         }
     }
+    let key = Hash::Sha256.digest_parts(&[&issuer.spki, &child.raw]);
+    if let Some(v) = CERT_SIG_CACHE.with(|c| c.borrow().get(&key).copied()) {
+        return v;
+    }
+    let ok = verify_cert_sig(child, issuer);
+    CERT_SIG_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(key, ok);
+    });
+    ok
+}
+
+fn verify_cert_sig(child: &Cert, issuer: &Cert) -> bool {
     crypto::verify(
         &issuer.spki,
         &child.sig_alg,
