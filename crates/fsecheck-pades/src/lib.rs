@@ -189,8 +189,15 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
 
     // CDA: from the latest revision and from the signed one.
     let latest_cda = extract_cda(&latest, opts.cda_mode);
-    let signed_rev = sigs.iter().filter_map(|s| s.signed_revision).max();
+    // The revision a signer (not a timestamp) vouched for last.
+    let signed_rev = sigs
+        .iter()
+        .filter(|s| !s.is_doc_ts)
+        .filter_map(|s| s.signed_revision)
+        .max();
     let mut extraction = latest_cda.clone();
+    // The CDA handed on for checking: the one covered by the signature.
+    let mut checked_cda = latest_cda.cda.clone();
     if let Some(k) = signed_rev {
         if k + 1 < scan.revisions.len() {
             if let Ok(sdoc) = Doc::open(bytes, &scan.revisions[k], &opts.limits) {
@@ -198,6 +205,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
                 let a = latest_cda.cda.as_ref().map(|c| &c.bytes);
                 let b = signed_cda.cda.as_ref().map(|c| &c.bytes);
                 if a != b {
+                    checked_cda = signed_cda.cda.clone();
                     extraction = latest_cda.clone();
                     extraction.result = "ok_but_unsigned".into();
                     extraction.signed_revision_sha256 =
@@ -214,13 +222,14 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
                         .with_detail("signed_revision", k.to_string()),
                     );
                     if a.is_none() {
+                        // The CDA was removed after signing: the gateway finds nothing.
                         extraction.result = "none".into();
                     }
                 }
             }
         }
     }
-    rep.cda = extraction.cda.clone();
+    rep.cda = checked_cda;
     rep.findings.extend(extraction.findings.iter().cloned());
     rep.cda_extraction = extraction.report;
     rep.cda_extraction.result = extraction.result;

@@ -18,7 +18,10 @@ pub struct PdfReport {
     /// File-level modification verdict: `none`, `allowed (…)`, `allowed-with-warning (…)`,
     /// `unknown (…)`, `disallowed (…)`, `trailing-data (…)` or `n/a (…)`.
     pub modification: String,
-    /// The CDA bytes and where they came from (the CDA to check downstream).
+    /// The CDA to check downstream: the one in the last revision a signer signed (for an
+    /// unsigned file, the latest revision's). When a later revision carries another CDA,
+    /// `cda_extraction` describes the latest one (what the gateway would read) with
+    /// `result = ok_but_unsigned`, and an error finding is raised.
     pub cda: Option<ExtractedCda>,
     pub cda_extraction: CdaExtraction,
     pub gateway: GatewayLens,

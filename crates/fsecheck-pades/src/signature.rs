@@ -139,11 +139,12 @@ pub(crate) enum GwField {
     Invalid,
 }
 
-fn dss_material(doc: &Doc<'_>) -> (Vec<Cert>, Vec<Vec<u8>>, bool) {
+/// Certificates, CRLs and OCSP responses from the document security store.
+fn dss_material(doc: &Doc<'_>) -> (Vec<Cert>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let mut certs = vec![];
     let mut crls = vec![];
     let Some(dss) = doc.catalog().and_then(|c| doc.resolve_dict(c.get("DSS"))) else {
-        return (certs, crls, false);
+        return (certs, crls, vec![]);
     };
     let streams = |key: &str| -> Vec<Vec<u8>> {
         match dss.get(key).map(|o| doc.resolve(o)) {
@@ -164,7 +165,8 @@ fn dss_material(doc: &Doc<'_>) -> (Vec<Cert>, Vec<Vec<u8>>, bool) {
         }
     }
     crls.extend(streams("CRLs"));
-    (certs, crls, true)
+    let ocsps = streams("OCSPs");
+    (certs, crls, ocsps)
 }
 
 fn parse_pdf_date(s: &[u8]) -> Option<i64> {
@@ -315,7 +317,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     let digest_parts = |h: Hash| h.digest_parts(&signed_parts);
 
     // DSS material from the latest revision (certificates for path building, CRLs).
-    let (dss_certs, dss_crls, _) = dss_material(ctx.latest);
+    let (dss_certs, dss_crls, dss_ocsps) = dss_material(ctx.latest);
 
     let mut report = SignatureReport {
         field: fname.clone(),
@@ -672,10 +674,13 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         }
         let mut crls = sd.crls.clone();
         crls.extend(dss_crls.iter().cloned());
+        let mut ocsps = dss_ocsps.clone();
         if let Some(a) = si.attr(cms::OID_ADBE_REVOCATION) {
-            crls.extend(adbe_crls(a));
+            let (c, o) = adbe_revocation(a);
+            crls.extend(c);
+            ocsps.extend(o);
         }
-        let (status, note) = trust::revocation_status(&path.path, &crls, t);
+        let (status, note) = trust::revocation_status_full(&path.path, &crls, &ocsps, t);
         report.revocation = match (status, note) {
             ("revoked", Some(n)) => {
                 revoked = true;
@@ -784,31 +789,36 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     ev
 }
 
-fn adbe_crls(a: &cms::Attribute) -> Vec<Vec<u8>> {
-    // RevocationInfoArchival ::= SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL OPTIONAL, … }
-    let mut out = vec![];
+/// CRLs and OCSP responses from an adbe-revocationInfoArchival attribute:
+/// `SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL OPTIONAL, ocsp [1] EXPLICIT SEQUENCE OF
+/// OCSPResponse OPTIONAL, … }`.
+fn adbe_revocation(a: &cms::Attribute) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let (mut crls, mut ocsps) = (vec![], vec![]);
     let Some(v) = a.values.first() else {
-        return out;
+        return (crls, ocsps);
     };
     let Ok(seq) = crate::der::Reader::new(v).read_tag(0x30) else {
-        return out;
+        return (crls, ocsps);
     };
     let mut r = seq.children();
     while !r.is_empty() {
         let Ok(item) = r.read() else { break };
-        if item.tag == 0xa0 {
-            if let Ok(list) = item.children().read_tag(0x30) {
-                let mut lr = list.children();
-                while !lr.is_empty() {
-                    match lr.read() {
-                        Ok(c) => out.push(c.raw.to_vec()),
-                        Err(_) => break,
-                    }
+        let target = match item.tag {
+            0xa0 => &mut crls,
+            0xa1 => &mut ocsps,
+            _ => continue,
+        };
+        if let Ok(list) = item.children().read_tag(0x30) {
+            let mut lr = list.children();
+            while !lr.is_empty() {
+                match lr.read() {
+                    Ok(c) => target.push(c.raw.to_vec()),
+                    Err(_) => break,
                 }
             }
         }
     }
-    out
+    (crls, ocsps)
 }
 
 /// Hex digits → bytes, skipping anything that is not a hex digit (odd count: last nibble 0).

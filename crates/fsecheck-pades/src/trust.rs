@@ -517,6 +517,235 @@ pub fn parse_crl(data: &[u8]) -> Result<Crl, String> {
     })
 }
 
+// ------------------------------------------------------------------------------------------
+// OCSP responses (offline)
+// ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OcspStatus {
+    Good,
+    Revoked(i64),
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct OcspSingle {
+    pub hash_alg: String,
+    pub name_hash: Vec<u8>,
+    pub key_hash: Vec<u8>,
+    pub serial: Vec<u8>,
+    pub status: OcspStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ocsp {
+    pub tbs: Vec<u8>,
+    pub sig_alg: AlgId,
+    pub signature: Vec<u8>,
+    /// Responder by name (raw Name) or by key hash (SHA-1 of the key bits).
+    pub responder_name: Option<Vec<u8>>,
+    pub responder_key_hash: Option<Vec<u8>>,
+    pub responses: Vec<OcspSingle>,
+    pub certs: Vec<Cert>,
+}
+
+/// Parses an OCSPResponse (or a bare BasicOCSPResponse).
+pub fn parse_ocsp(data: &[u8]) -> Result<Ocsp, String> {
+    let e = |x: crate::der::DerError| x.0;
+    let top = Reader::new(data).read_tag(0x30).map_err(e)?;
+    let mut c = top.children();
+    let basic_bytes: Vec<u8> = if c.peek_tag() == Some(0x0a) {
+        let status = c.read().map_err(e)?;
+        if status.value != [0] {
+            return Err("OCSP response status is not successful".into());
+        }
+        let rb = c.read_tag(0xa0).map_err(e)?;
+        let rbs = rb.children().read_tag(0x30).map_err(e)?;
+        let mut r = rbs.children();
+        r.read_tag(0x06).map_err(e)?;
+        r.read_tag(0x04).map_err(e)?.value.to_vec()
+    } else {
+        top.raw.to_vec()
+    };
+    let basic = Reader::new(&basic_bytes).read_tag(0x30).map_err(e)?;
+    let mut b = basic.children();
+    let tbs = b.read_tag(0x30).map_err(e)?;
+    let sig_alg = AlgId::parse(&b.read_tag(0x30).map_err(e)?)?;
+    let signature = b
+        .read_tag(0x03)
+        .map_err(e)?
+        .value
+        .get(1..)
+        .unwrap_or(&[])
+        .to_vec();
+    let mut certs = vec![];
+    if let Some(cs) = b.read_optional(0xa0).map_err(e)? {
+        let list = cs.children().read_tag(0x30).map_err(e)?;
+        let mut lr = list.children();
+        while !lr.is_empty() {
+            if let Ok(c) = Cert::parse(lr.read().map_err(e)?.raw) {
+                certs.push(c);
+            }
+        }
+    }
+    let mut t = tbs.children();
+    t.read_optional(0xa0).map_err(e)?;
+    let rid = t.read().map_err(e)?;
+    let (responder_name, responder_key_hash) = match rid.tag {
+        0xa1 => (
+            Some(rid.children().read_tag(0x30).map_err(e)?.raw.to_vec()),
+            None,
+        ),
+        0xa2 => (
+            None,
+            Some(rid.children().read_tag(0x04).map_err(e)?.value.to_vec()),
+        ),
+        _ => return Err("bad OCSP responder id".into()),
+    };
+    t.read_tag(0x18).map_err(e)?;
+    let rs = t.read_tag(0x30).map_err(e)?;
+    let mut rr = rs.children();
+    let mut responses = vec![];
+    while !rr.is_empty() {
+        let single = rr.read_tag(0x30).map_err(e)?;
+        let mut s = single.children();
+        let cid = s.read_tag(0x30).map_err(e)?;
+        let mut ci = cid.children();
+        let hash_alg = AlgId::parse(&ci.read_tag(0x30).map_err(e)?)?.oid;
+        let name_hash = ci.read_tag(0x04).map_err(e)?.value.to_vec();
+        let key_hash = ci.read_tag(0x04).map_err(e)?.value.to_vec();
+        let serial = ci.read_tag(0x02).map_err(e)?.value.to_vec();
+        let st = s.read().map_err(e)?;
+        let status = match st.tag {
+            0x80 => OcspStatus::Good,
+            0xa1 => {
+                let when = st.children().read().map_err(e)?;
+                OcspStatus::Revoked(parse_time(&when).map_err(e)?)
+            }
+            _ => OcspStatus::Unknown,
+        };
+        responses.push(OcspSingle {
+            hash_alg,
+            name_hash,
+            key_hash,
+            serial,
+            status,
+        });
+    }
+    Ok(Ocsp {
+        tbs: tbs.raw.to_vec(),
+        sig_alg,
+        signature,
+        responder_name,
+        responder_key_hash,
+        responses,
+        certs,
+    })
+}
+
+fn key_bits(spki: &[u8]) -> Vec<u8> {
+    (|| -> Option<Vec<u8>> {
+        let s = Reader::new(spki).read_tag(0x30).ok()?;
+        let mut c = s.children();
+        c.read_tag(0x30).ok()?;
+        Some(c.read_tag(0x03).ok()?.value.get(1..)?.to_vec())
+    })()
+    .unwrap_or_default()
+}
+
+/// The status an OCSP response gives for `cert` issued by `issuer`, if it covers it and its
+/// signature (by the CA or a delegated OCSP signer) verifies.
+fn ocsp_status_for(ocsp: &Ocsp, cert: &Cert, issuer: &Cert) -> Option<OcspStatus> {
+    let ikey = key_bits(&issuer.spki);
+    let single = ocsp.responses.iter().find(|s| {
+        Hash::from_oid(&s.hash_alg).is_some_and(|h| {
+            cms::strip_zeros(&s.serial) == cms::strip_zeros(&cert.serial)
+                && h.digest(&issuer.subject) == s.name_hash
+                && h.digest(&ikey) == s.key_hash
+        })
+    })?;
+    let by_issuer = ocsp.responder_name.as_deref() == Some(issuer.subject.as_slice())
+        || ocsp.responder_key_hash.as_deref() == Some(Hash::Sha1.digest(&ikey).as_slice());
+    let responder_spki = if by_issuer {
+        issuer.spki.clone()
+    } else {
+        let r = ocsp.certs.iter().find(|c| {
+            (ocsp.responder_name.as_deref() == Some(c.subject.as_slice())
+                || ocsp.responder_key_hash.as_deref()
+                    == Some(Hash::Sha1.digest(&key_bits(&c.spki)).as_slice()))
+                && issued_by(c, issuer)
+                && c.eku
+                    .as_ref()
+                    .is_some_and(|e| e.iter().any(|o| o == "1.3.6.1.5.5.7.3.9"))
+        })?;
+        r.spki.clone()
+    };
+    crypto::verify(
+        &responder_spki,
+        &ocsp.sig_alg,
+        None,
+        &ocsp.tbs,
+        &ocsp.signature,
+    )
+    .ok()?;
+    Some(single.status.clone())
+}
+
+/// Revocation status of the certificates in `path` from the embedded CRLs and OCSP responses.
+/// Returns ("good" | "revoked" | "not_checked", note).
+pub fn revocation_status_full(
+    path: &[Cert],
+    crls: &[Vec<u8>],
+    ocsps: &[Vec<u8>],
+    at: i64,
+) -> (&'static str, Option<String>) {
+    if path.len() < 2 || (crls.is_empty() && ocsps.is_empty()) {
+        return ("not_checked", None);
+    }
+    let parsed_ocsp: Vec<Ocsp> = ocsps.iter().filter_map(|o| parse_ocsp(o).ok()).collect();
+    let (crl_status, crl_note) = revocation_status(path, crls, at);
+    if crl_status == "revoked" {
+        return (crl_status, crl_note);
+    }
+    let mut ocsp_covered = 0;
+    for w in path.windows(2) {
+        for o in &parsed_ocsp {
+            match ocsp_status_for(o, &w[0], &w[1]) {
+                Some(OcspStatus::Revoked(when)) if when <= at => {
+                    return (
+                        "revoked",
+                        Some(format!(
+                            "certificate '{}' was revoked on {} (OCSP)",
+                            w[0].subject_cn,
+                            crate::der::format_time(when)
+                        )),
+                    )
+                }
+                Some(OcspStatus::Good) | Some(OcspStatus::Revoked(_)) => {
+                    ocsp_covered += 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    match (crl_status, ocsp_covered) {
+        ("not_checked", 0) => (
+            "not_checked",
+            Some("no usable CRL or OCSP response for the path".into()),
+        ),
+        ("good", _) | (_, 1..) => {
+            let note = if ocsp_covered > 0 {
+                Some(format!("{ocsp_covered} OCSP response(s) checked"))
+            } else {
+                crl_note
+            };
+            ("good", note)
+        }
+        _ => ("not_checked", None),
+    }
+}
+
 /// Revocation status of the certificates in `path` from the embedded CRLs.
 /// Returns ("good" | "revoked" | "not_checked", note).
 pub fn revocation_status(

@@ -165,3 +165,17 @@ fn official_pdfs_yield_their_cda() {
     }
     assert_eq!(n, 8, "expected the 8 official PDFs");
 }
+
+#[test]
+fn embedded_revocation_data_is_evaluated_offline() {
+    // 04 carries a DSS with the chain, CRLs of root and intermediate and an OCSP response.
+    let bytes = std::fs::read(shared().join("pades/04_pades_blt_rsa.pdf")).unwrap();
+    let r = analyze(&bytes, &options(CdaMode::Attachment));
+    let rev = &r.signatures[0].revocation;
+    assert!(rev.starts_with("good"), "{rev}");
+    assert!(rev.contains("OCSP"), "{rev}");
+    // A B-B file carries nothing to evaluate.
+    let bytes = std::fs::read(shared().join("pades/01_pades_bb_rsa.pdf")).unwrap();
+    let r = analyze(&bytes, &options(CdaMode::Attachment));
+    assert_eq!(r.signatures[0].revocation, "not_checked");
+}

@@ -307,6 +307,13 @@ fn replacing_the_cda_after_signing_is_caught() {
     );
     let r = analyze(&t, &opts);
     assert_eq!(r.cda_extraction.result, "ok_but_unsigned");
+    // What we hand on is the signed CDA, not the forged one.
+    let handed = r.cda.as_ref().expect("signed CDA");
+    assert!(!String::from_utf8_lossy(&handed.bytes).contains("forged"));
+    assert_eq!(
+        Some(&handed.sha256),
+        r.cda_extraction.signed_revision_sha256.as_ref()
+    );
     assert!(
         r.modification.starts_with("disallowed"),
         "{}",
