@@ -159,8 +159,12 @@ fn classify_revision(
         if old.as_ref().is_some_and(|o| same(prev, o, next, &new)) {
             continue;
         }
-        // Xref streams describe the revision itself.
-        if new.as_dict().is_some_and(|d| d.is_type("XRef")) {
+        // Xref streams describe the revision itself; object streams are containers whose
+        // members are listed (and classified) on their own.
+        if new
+            .as_dict()
+            .is_some_and(|d| d.is_type("XRef") || d.is_type("ObjStm"))
+        {
             continue;
         }
         changed.push((num, old, new));

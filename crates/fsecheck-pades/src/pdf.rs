@@ -1058,7 +1058,8 @@ pub fn count_recoverable_objects(data: &[u8], limits: &Limits) -> usize {
         }
         if groups == 2 && parse_indirect_at(data, i, limits, None).is_ok() {
             n += 1;
-            if n >= limits.max_objects {
+            // Enough to tell "partially recoverable" from "nothing"; bounded work on huge files.
+            if n >= limits.max_objects.min(10_000) {
                 break;
             }
         }
