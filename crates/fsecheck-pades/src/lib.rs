@@ -175,10 +175,6 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
             rep.gateway.sign_error =
                 Some(GatewayError::sign("La firma del pdf non risulta valida"));
         }
-        // Validation endpoint: a signed PDF only gets a warning.
-        rep.gateway
-            .warnings
-            .push("[SIGN_WARN - Attenzione il documento risulta firmato in validazione]".into());
     }
 
     // Modification analysis.
@@ -238,6 +234,12 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
 
     // Gateway CDA extraction (latest revision, gateway rules only).
     gateway_cda(&latest, opts.cda_mode, &mut rep.gateway);
+    if rep.gateway.signed {
+        // Validation endpoint: a signed PDF only gets a warning (after the extraction warning).
+        rep.gateway
+            .validation_warnings
+            .push("[SIGN_WARN - Attenzione il documento risulta firmato in validazione]".into());
+    }
 
     for s in sigs {
         rep.findings.extend(s.findings.iter().cloned());
@@ -607,7 +609,10 @@ fn gateway_cda(doc: &Doc<'_>, mode: CdaMode, gw: &mut GatewayLens) {
         CdaMode::Resource => resource(),
         CdaMode::Attachment => attachment(),
         CdaMode::Auto => {
-            gw.warnings.push(
+            gw.validation_warnings.push(
+                "[WARNING_EXTRACT]Attenzione, non è stata selezionata la modalità di estrazione del CDA".into(),
+            );
+            gw.publication_warnings.push(
                 "Attenzione, non è stata selezionata la modalità di estrazione del CDA".into(),
             );
             resource().or_else(attachment)

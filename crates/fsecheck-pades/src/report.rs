@@ -212,8 +212,11 @@ pub struct GatewayLens {
     pub cda_found: bool,
     pub cda_located_via: Option<String>,
     pub cda_error: Option<GatewayError>,
-    /// Warning texts the gateway would return, verbatim.
-    pub warnings: Vec<String>,
+    /// Warning pieces `/v1/documents/validation` would return, verbatim, in the gateway's order
+    /// (it concatenates them inside `[…]`).
+    pub validation_warnings: Vec<String>,
+    /// Warning texts publication would return, verbatim.
+    pub publication_warnings: Vec<String>,
     /// Publication outcome: the first error in the gateway's order (input, signature, CDA).
     pub publication_error: Option<GatewayError>,
     /// `accepted` or `rejected` at publication (checks reproduced here only).
@@ -256,7 +259,8 @@ impl PdfReport {
                 cda_found: false,
                 cda_located_via: None,
                 cda_error: None,
-                warnings: vec![],
+                validation_warnings: vec![],
+                publication_warnings: vec![],
                 publication_error: None,
                 publication: "rejected".into(),
                 validation: "rejected".into(),

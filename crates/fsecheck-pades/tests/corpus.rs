@@ -90,14 +90,22 @@ fn auto_mode_carries_the_gateway_warning() {
     let rep = analyze(&bytes, &options(CdaMode::Auto));
     assert!(rep
         .gateway
-        .warnings
+        .publication_warnings
         .iter()
         .any(|w| w == "Attenzione, non è stata selezionata la modalità di estrazione del CDA"));
+    assert_eq!(
+        rep.gateway.validation_warnings,
+        vec![
+            "[WARNING_EXTRACT]Attenzione, non è stata selezionata la modalità di estrazione del CDA",
+            "[SIGN_WARN - Attenzione il documento risulta firmato in validazione]"
+        ]
+    );
     let rep = analyze(&bytes, &options(CdaMode::Attachment));
     assert!(!rep
         .gateway
-        .warnings
+        .publication_warnings
         .iter()
+        .chain(&rep.gateway.validation_warnings)
         .any(|w| w.contains("modalità di estrazione")));
 }
 
