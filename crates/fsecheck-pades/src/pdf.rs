@@ -402,32 +402,19 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_hex(&mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut hi: Option<u8> = None;
-        loop {
-            let b = match self.peek() {
-                Some(b) => b,
-                None => return err("unterminated hex string"),
-            };
-            self.pos += 1;
-            if b == b'>' {
-                if let Some(h) = hi {
-                    out.push(h << 4);
-                }
-                return Ok(out);
-            }
-            if is_ws(b) {
-                continue;
-            }
-            let v = match hexval(b) {
-                Some(v) => v,
-                None => return err(format!("invalid hex digit at byte {}", self.pos - 1)),
-            };
-            match hi.take() {
-                None => hi = Some(v),
-                Some(h) => out.push(h << 4 | v),
-            }
+        let rest = &self.data[self.pos..];
+        let Some(end) = memchr::memchr(b'>', rest) else {
+            return err("unterminated hex string");
+        };
+        let (out, info) = hex_decode(&rest[..end]);
+        if info.invalid {
+            return err(format!(
+                "invalid hex digit in the string at byte {}",
+                self.pos
+            ));
         }
+        self.pos += end + 1;
+        Ok(out)
     }
 
     fn parse_number_or_ref(&mut self) -> Result<Obj> {
@@ -461,6 +448,65 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    // White space is skipped.
+    t[0] = 0xfe;
+    t[9] = 0xfe;
+    t[10] = 0xfe;
+    t[12] = 0xfe;
+    t[13] = 0xfe;
+    t[32] = 0xfe;
+    t
+};
+
+/// What [`hex_decode`] met besides hex digits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HexInfo {
+    /// A byte that is neither a hex digit nor white space.
+    pub invalid: bool,
+    /// White space between digits.
+    pub whitespace: bool,
+}
+
+/// Decodes hex digits (white space skipped; an odd final digit is padded with 0, as PDF
+/// says). Invalid bytes are skipped and reported.
+pub fn hex_decode(s: &[u8]) -> (Vec<u8>, HexInfo) {
+    let mut out = Vec::with_capacity(s.len() / 2 + 1);
+    let mut info = HexInfo::default();
+    let mut hi: Option<u8> = None;
+    for &b in s {
+        let v = HEX[b as usize];
+        if v >= 0xfe {
+            if v == 0xfe {
+                info.whitespace = true;
+            } else {
+                info.invalid = true;
+            }
+            continue;
+        }
+        match hi.take() {
+            None => hi = Some(v),
+            Some(x) => out.push(x << 4 | v),
+        }
+    }
+    if let Some(x) = hi {
+        out.push(x << 4);
+    }
+    (out, info)
 }
 
 pub fn hexval(b: u8) -> Option<u8> {

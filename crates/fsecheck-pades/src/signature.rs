@@ -251,6 +251,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         _ => None,
     };
     let mut parts: Option<(std::ops::Range<usize>, std::ops::Range<usize>)> = None;
+    let mut gap_pure_hex = false;
     match br {
         None => {
             det.byte_range = "malformed".into();
@@ -266,15 +267,11 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
             } else {
                 parts = Some((0..b, c..c + d));
                 let gap = &bytes[b..c];
-                let gap_ok = gap.len() >= 2
-                    && gap[0] == b'<'
-                    && gap[gap.len() - 1] == b'>'
-                    && gap[1..gap.len() - 1]
-                        .iter()
-                        .all(|&x| crate::pdf::hexval(x).is_some() || crate::pdf::is_ws(x))
-                    && contents
-                        .as_deref()
-                        .is_some_and(|cv| hex_decode_loose(&gap[1..gap.len() - 1]) == cv);
+                let gap_ok = gap.len() >= 2 && gap[0] == b'<' && gap[gap.len() - 1] == b'>' && {
+                    let (dec, info) = crate::pdf::hex_decode(&gap[1..gap.len() - 1]);
+                    gap_pure_hex = !info.invalid && !info.whitespace;
+                    !info.invalid && contents.as_deref() == Some(dec.as_slice())
+                };
                 if !gap_ok {
                     det.byte_range = "gap_not_equal_to_contents".into();
                     findings.push(err(
@@ -506,12 +503,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     };
     // The gateway reads the CMS from the gap; when the gap is exactly our /Contents (pure hex)
     // and the content is the ByteRange (not pkcs7.sha1), its BouncyCastle check sees our facts.
-    let gap_pure_hex = br.is_some_and(|[_, b, c, _]| {
-        det.byte_range == "ok"
-            && bytes[b + 1..c - 1]
-                .iter()
-                .all(|&x| crate::pdf::hexval(x).is_some())
-    });
+    let gap_pure_hex = gap_pure_hex && det.byte_range == "ok";
     if gap_pure_hex && !is_sha1_subfilter && sig.get("M").is_some() {
         ev.gw = Some(bc_verdict(si, &check));
     }
@@ -823,37 +815,7 @@ fn adbe_revocation(a: &cms::Attribute) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 
 /// Hex digits → bytes, skipping anything that is not a hex digit (odd count: last nibble 0).
 fn hex_decode_loose(h: &[u8]) -> Vec<u8> {
-    const T: [u8; 256] = {
-        let mut t = [0xffu8; 256];
-        let mut i = 0;
-        while i < 10 {
-            t[b'0' as usize + i] = i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 6 {
-            t[b'a' as usize + i] = 10 + i as u8;
-            t[b'A' as usize + i] = 10 + i as u8;
-            i += 1;
-        }
-        t
-    };
-    let mut out = Vec::with_capacity(h.len() / 2 + 1);
-    let mut hi: Option<u8> = None;
-    for &b in h {
-        let v = T[b as usize];
-        if v == 0xff {
-            continue;
-        }
-        match hi.take() {
-            None => hi = Some(v),
-            Some(x) => out.push(x << 4 | v),
-        }
-    }
-    if let Some(x) = hi {
-        out.push(x << 4);
-    }
-    out
+    crate::pdf::hex_decode(h).0
 }
 
 /// Upgrades B-B signatures to B-T / B-LT / B-LTA using later revisions.
