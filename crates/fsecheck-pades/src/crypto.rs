@@ -159,6 +159,165 @@ fn pss_params(params: &[u8]) -> Result<(Hash, usize), String> {
     Ok((hash, salt))
 }
 
+/// RSAVP1: `sig^e mod n` as a k-byte string, or None if `sig` is not a valid representative.
+/// Left-to-right square-and-multiply over the (small, public) exponent: for e = 65537 this is
+/// 17 multiplications, where the generic windowed modpow walks all 64 bits of the word.
+pub(crate) fn rsa_public(k: &rsa::RsaPublicKey, sig: &[u8]) -> Option<Vec<u8>> {
+    use rsa::traits::PublicKeyParts;
+    let n = k.n();
+    let klen = n.bits().div_ceil(8);
+    if sig.len() != klen {
+        return None;
+    }
+    let s = rsa::BigUint::from_bytes_be(sig);
+    if &s >= n {
+        return None;
+    }
+    let e = k.e();
+    let m = if e.bits() <= 64 {
+        let ebytes = e.to_bytes_be();
+        let mut r = s.clone();
+        let mut first = true;
+        for byte in ebytes {
+            for bit in (0..8).rev() {
+                let set = byte >> bit & 1 == 1;
+                if first {
+                    if set {
+                        first = false;
+                    }
+                    continue;
+                }
+                r = (&r * &r) % n;
+                if set {
+                    r = (&r * &s) % n;
+                }
+            }
+        }
+        r
+    } else {
+        s.modpow(e, n)
+    };
+    let b = m.to_bytes_be();
+    if b.len() > klen {
+        return None;
+    }
+    let mut out = vec![0u8; klen - b.len()];
+    out.extend_from_slice(&b);
+    Some(out)
+}
+
+fn digest_info_prefix(h: Hash, with_null: bool) -> Vec<u8> {
+    let (oid_last, len): (u8, u8) = match h {
+        Hash::Sha1 => {
+            return if with_null {
+                vec![
+                    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00,
+                    0x04, 0x14,
+                ]
+            } else {
+                vec![
+                    0x30, 0x1f, 0x30, 0x07, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x04, 0x14,
+                ]
+            }
+        }
+        Hash::Sha224 => (4, 28),
+        Hash::Sha256 => (1, 32),
+        Hash::Sha384 => (2, 48),
+        Hash::Sha512 => (3, 64),
+    };
+    let alg_len: u8 = if with_null { 0x0d } else { 0x0b };
+    let mut v = vec![
+        0x30,
+        alg_len + 4 + len,
+        0x30,
+        alg_len,
+        0x06,
+        0x09,
+        0x60,
+        0x86,
+        0x48,
+        0x01,
+        0x65,
+        0x03,
+        0x04,
+        0x02,
+        oid_last,
+    ];
+    if with_null {
+        v.extend_from_slice(&[0x05, 0x00]);
+    }
+    v.extend_from_slice(&[0x04, len]);
+    v
+}
+
+/// EMSA-PKCS1-v1_5 (RFC 8017 §9.2): `00 01 FF…FF 00 DigestInfo`, DigestInfo with or without
+/// the NULL parameters.
+fn pkcs1_v15_matches(em: &[u8], h: Hash, hashed: &[u8]) -> bool {
+    [true, false].iter().any(|&with_null| {
+        let mut t = digest_info_prefix(h, with_null);
+        t.extend_from_slice(hashed);
+        if em.len() < t.len() + 11 {
+            return false;
+        }
+        let ps = em.len() - t.len() - 3;
+        em[0] == 0
+            && em[1] == 1
+            && em[2..2 + ps].iter().all(|&b| b == 0xff)
+            && em[2 + ps] == 0
+            && em[3 + ps..] == t[..]
+    })
+}
+
+fn mgf1(h: Hash, seed: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 64);
+    let mut counter: u32 = 0;
+    while out.len() < len {
+        out.extend_from_slice(&h.digest_parts(&[seed, &counter.to_be_bytes()]));
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// EMSA-PSS-VERIFY (RFC 8017 §9.1.2) with MGF1 on the same hash.
+fn pss_matches(em_k: &[u8], mod_bits: usize, h: Hash, m_hash: &[u8], s_len: usize) -> bool {
+    let em_bits = mod_bits - 1;
+    let em_len = em_bits.div_ceil(8);
+    // The k-byte RSAVP1 output has one extra leading zero byte when emBits is a multiple of 8.
+    let lead = em_k.len() - em_len;
+    if em_k[..lead].iter().any(|&b| b != 0) {
+        return false;
+    }
+    let em = &em_k[lead..];
+    let h_len = m_hash.len();
+    if em_len < h_len + s_len + 2 || em[em_len - 1] != 0xbc {
+        return false;
+    }
+    let db_len = em_len - h_len - 1;
+    let (masked_db, hh) = (&em[..db_len], &em[db_len..em_len - 1]);
+    let zero_bits = 8 * em_len - em_bits;
+    let top_mask: u8 = if zero_bits == 0 {
+        0
+    } else {
+        0xffu8 << (8 - zero_bits)
+    };
+    if masked_db[0] & top_mask != 0 {
+        return false;
+    }
+    let mut db: Vec<u8> = masked_db
+        .iter()
+        .zip(mgf1(h, hh, db_len))
+        .map(|(a, b)| a ^ b)
+        .collect();
+    db[0] &= !top_mask;
+    let ps_len = db_len - s_len - 1;
+    if db[..ps_len].iter().any(|&b| b != 0) || db[ps_len] != 1 {
+        return false;
+    }
+    let salt = &db[ps_len + 1..];
+    h.digest_parts(&[&[0u8; 8], m_hash, salt]) == hh
+}
+
 /// Public key parsed from a SubjectPublicKeyInfo.
 pub enum PublicKey {
     Rsa(rsa::RsaPublicKey),
@@ -239,29 +398,22 @@ pub fn verify_with_key(
     match (kind, key) {
         (SigKind::RsaPkcs1(h), PublicKey::Rsa(k)) => {
             let h = h.or(default_hash).ok_or("no digest algorithm")?;
-            let hashed = h.digest(message);
-            let scheme = match h {
-                Hash::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-                Hash::Sha224 => rsa::Pkcs1v15Sign::new::<sha2::Sha224>(),
-                Hash::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                Hash::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                Hash::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-            };
-            k.verify(scheme, &hashed, sig)
-                .map_err(|_| "RSA signature does not verify".to_string())
+            let em = rsa_public(k, sig).ok_or("RSA signature does not verify")?;
+            if pkcs1_v15_matches(&em, h, &h.digest(message)) {
+                Ok(())
+            } else {
+                Err("RSA signature does not verify".into())
+            }
         }
         (SigKind::RsaPss, PublicKey::Rsa(k)) => {
             let (h, salt) = pss_params(&alg.params)?;
-            let hashed = h.digest(message);
-            let scheme = match h {
-                Hash::Sha1 => rsa::Pss::new_with_salt::<sha1::Sha1>(salt),
-                Hash::Sha224 => rsa::Pss::new_with_salt::<sha2::Sha224>(salt),
-                Hash::Sha256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
-                Hash::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
-                Hash::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
-            };
-            k.verify(scheme, &hashed, sig)
-                .map_err(|_| "RSA-PSS signature does not verify".to_string())
+            let em = rsa_public(k, sig).ok_or("RSA-PSS signature does not verify")?;
+            use rsa::traits::PublicKeyParts;
+            if pss_matches(&em, k.n().bits(), h, &h.digest(message), salt) {
+                Ok(())
+            } else {
+                Err("RSA-PSS signature does not verify".into())
+            }
         }
         (SigKind::Ecdsa(h), PublicKey::P256(k)) => {
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
@@ -280,5 +432,85 @@ pub fn verify_with_key(
                 .map_err(|_| "ECDSA signature does not verify".to_string())
         }
         _ => Err("signature algorithm does not match the key type".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Differential check of our RSA verification against the `rsa` crate's own.
+    #[test]
+    fn rsa_verification_agrees_with_the_rsa_crate() {
+        use rsa::traits::PublicKeyParts;
+        struct R(u64);
+        impl rsa::rand_core::RngCore for R {
+            fn next_u32(&mut self) -> u32 {
+                self.next_u64() as u32
+            }
+            fn next_u64(&mut self) -> u64 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0
+            }
+            fn fill_bytes(&mut self, d: &mut [u8]) {
+                for c in d.chunks_mut(8) {
+                    let v = self.next_u64().to_le_bytes();
+                    c.copy_from_slice(&v[..c.len()]);
+                }
+            }
+            fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+                self.fill_bytes(d);
+                Ok(())
+            }
+        }
+        impl rsa::rand_core::CryptoRng for R {}
+        let mut rng = R(0x1234_5678_9abc_def1);
+        // 1023 bits exercises the PSS emBits % 8 != 7 path too.
+        for bits in [1024usize, 1023] {
+            let key = rsa::RsaPrivateKey::new(&mut rng, bits).unwrap();
+            let public = key.to_public_key();
+            for msg in [&b"a"[..], b"signed attributes", &[0u8; 300]] {
+                let hashed = Hash::Sha256.digest(msg);
+                let sig = key
+                    .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed)
+                    .unwrap();
+                let em = rsa_public(&public, &sig).unwrap();
+                assert!(pkcs1_v15_matches(&em, Hash::Sha256, &hashed));
+                assert!(!pkcs1_v15_matches(
+                    &em,
+                    Hash::Sha256,
+                    &Hash::Sha256.digest(b"other")
+                ));
+                for salt in [0usize, 20, 32] {
+                    let sig = key
+                        .sign_with_rng(
+                            &mut rng,
+                            rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+                            &hashed,
+                        )
+                        .unwrap();
+                    let em = rsa_public(&public, &sig).unwrap();
+                    assert!(
+                        pss_matches(&em, public.n().bits(), Hash::Sha256, &hashed, salt),
+                        "bits {bits} salt {salt}"
+                    );
+                    assert!(!pss_matches(
+                        &em,
+                        public.n().bits(),
+                        Hash::Sha256,
+                        &Hash::Sha256.digest(b"x"),
+                        salt
+                    ));
+                    let mut bad = sig.clone();
+                    bad[5] ^= 1;
+                    let ok = rsa_public(&public, &bad).is_some_and(|em| {
+                        pss_matches(&em, public.n().bits(), Hash::Sha256, &hashed, salt)
+                    });
+                    assert!(!ok);
+                }
+            }
+        }
     }
 }

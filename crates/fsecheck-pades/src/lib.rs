@@ -159,15 +159,31 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
         opts,
         latest: &latest,
     };
-    let mut sigs: Vec<signature::Evaluated> = fields
-        .iter()
-        .map(|f| signature::evaluate(&ctx, f))
-        .collect();
+    // Signed fields are signatures; empty signature fields are only noted.
+    let mut sigs: Vec<signature::Evaluated> = vec![];
+    let mut gw_facts = vec![];
+    for f in &fields {
+        if f.sig.is_some() {
+            let ev = signature::evaluate(&ctx, f);
+            gw_facts.push(ev.gw);
+            sigs.push(ev);
+        } else {
+            gw_facts.push(None);
+            rep.findings.push(
+                Finding::info(
+                    "sig/empty-field",
+                    Stage::Signature,
+                    format!("The signature field '{}' is empty (never signed).", f.name),
+                )
+                .with_hint("The gateway's check fails on an empty top-level signature field."),
+            );
+        }
+    }
     signature::assign_levels(&ctx, &mut sigs);
 
     // Gateway signature check (publication).
-    rep.gateway.signed = !fields.is_empty();
-    rep.gateway.signature_check = signature::gateway_check(bytes, &fields, &sigs).to_string();
+    rep.gateway.signed = fields.iter().any(|f| f.sig.is_some());
+    rep.gateway.signature_check = signature::gateway_check(bytes, &fields, &gw_facts).to_string();
     if !rep.gateway.signed {
         rep.gateway.sign_error = Some(GatewayError::sign("Il pdf non risulta firmato"));
     } else {

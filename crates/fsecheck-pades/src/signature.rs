@@ -358,10 +358,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     };
 
     if field.sig.is_none() {
-        findings.push(warn(
-            "sig/empty-field",
-            "A signature field has no signature value (it was never signed).".into(),
-        ));
+        // Not reached from `analyze` (empty fields are only noted there).
         det.cms = "empty".into();
         report.integrity_detail = det;
         ev.report = report;
@@ -945,7 +942,7 @@ fn bc_verdict(si: &cms::SignerInfo, chk: &trust::SignerCheck) -> GwField {
 pub(crate) fn gateway_check(
     bytes: &[u8],
     fields: &[SigField],
-    evals: &[Evaluated],
+    facts: &[Option<GwField>],
 ) -> &'static str {
     if fields.iter().all(|f| f.sig.is_none()) {
         return "unsigned";
@@ -955,7 +952,7 @@ pub(crate) fn gateway_check(
     // PDFBox only sees top-level fields in acroForm.getFields().
     for (i, f) in fields.iter().enumerate().filter(|(_, f)| f.top_level) {
         any_top = true;
-        let verdict = match evals.get(i).and_then(|e| e.gw) {
+        let verdict = match facts.get(i).copied().flatten() {
             Some(v) => v,
             None => gateway_field(bytes, f),
         };

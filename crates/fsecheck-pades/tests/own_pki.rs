@@ -501,3 +501,36 @@ fn random_tampering_of_our_own_signed_file_is_always_caught() {
         }
     }
 }
+
+#[test]
+fn an_empty_signature_field_is_noted_but_breaks_only_the_gateway_check() {
+    let p = pki();
+    let s = signer(
+        &p,
+        "signer",
+        1000,
+        Key::p256("empty"),
+        (2024, 1, 1),
+        (2030, 1, 1),
+        Some(0x80),
+    );
+    let mut pdf = cda_pdf();
+    let cat = catalog_with(&pdf, "/AcroForm 81 0 R");
+    pdf.revision(&[
+        (
+            80,
+            b"<< /FT /Sig /T (Vuota) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>".to_vec(),
+        ),
+        (81, b"<< /Fields [80 0 R] >>".to_vec()),
+        (1, cat),
+    ]);
+    sign_bb(&mut pdf, &p, &s, "Firma1");
+    let r = analyze(&pdf.bytes, &opts(&p));
+    assert_eq!(r.signatures.len(), 1);
+    assert_all_good(&r, "B-B");
+    assert!(r.findings.iter().any(|f| f.id == "sig/empty-field"));
+    assert_eq!(r.ades.verdict, "pass", "{:?}", r.ades.reasons);
+    assert!(r.gateway.signed);
+    // PDFBox throws on the empty top-level field: the gateway rejects the document.
+    assert_eq!(r.gateway.signature_check, "invalid");
+}
