@@ -187,3 +187,15 @@ fn embedded_revocation_data_is_evaluated_offline() {
     let r = analyze(&bytes, &options(CdaMode::Attachment));
     assert_eq!(r.signatures[0].revocation, "not_checked");
 }
+
+#[test]
+fn trust_store_loads_files_and_directories_and_fails_loudly() {
+    let pki = shared().join("pades/pki");
+    let one = TrustStore::from_path(&pki.join("root-ca.pem")).unwrap();
+    assert_eq!(one.anchors.len(), 1);
+    let dir = TrustStore::from_path(&pki).unwrap();
+    // Every certificate of the directory, duplicates (trust-anchors.pem = root-ca.pem) once.
+    assert!(dir.anchors.len() >= 8, "{}", dir.anchors.len());
+    assert!(TrustStore::from_path(&pki.join("does-not-exist.pem")).is_err());
+    assert!(TrustStore::from_path(&shared().join("pades/manifest.jsonl")).is_err());
+}
