@@ -154,8 +154,21 @@ fn classify_revision(
         if !seen.insert(num) {
             continue;
         }
-        let Some(new) = next.get(num) else { continue };
         let old = prev.get(num);
+        let Some(new) = next.get(num) else {
+            if old.is_some() {
+                // Freeing an object of the signed document makes every reference to it null:
+                // content can be hidden this way.
+                out.push(Change {
+                    revision: r,
+                    object: Some(num),
+                    class: Class::Disallowed,
+                    what: "object".into(),
+                    detail: format!("object {num}, part of the signed document, was deleted"),
+                });
+            }
+            continue;
+        };
         if old.as_ref().is_some_and(|o| same(prev, o, next, &new)) {
             continue;
         }

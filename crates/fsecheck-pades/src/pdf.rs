@@ -1039,6 +1039,10 @@ pub fn scan_revisions(data: &[u8], limits: &Limits) -> Scan {
                 continue;
             }
         };
+        if off == 0 {
+            // Linearized files end their first-page section with a dummy `startxref 0`.
+            continue;
+        }
         match parse_section(data, off, limits) {
             Ok(sec) => {
                 total_entries += sec.entries.len();

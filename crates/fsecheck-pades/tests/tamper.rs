@@ -469,3 +469,50 @@ fn minimal_pdf(catalog: &str, embedded: Option<&[u8]>) -> Vec<u8> {
     );
     out
 }
+
+#[test]
+fn deleting_a_signed_object_in_a_later_revision_is_disallowed() {
+    let opts = options();
+    let base = load("pades/01_pades_bb_rsa.pdf");
+    let limits = pdf::Limits::default();
+    let scan = pdf::scan_revisions(&base, &limits);
+    let last = scan.revisions.last().unwrap();
+    let doc = pdf::Doc::open(&base, last, &limits).unwrap();
+    let root = doc
+        .trailer
+        .get("Root")
+        .and_then(pdf::Obj::as_ref)
+        .unwrap()
+        .0;
+    // Free the page content stream (object of the signed revision).
+    let cat = doc.catalog().unwrap();
+    let pages = doc.resolve_dict(cat.get("Pages")).unwrap();
+    let page = doc
+        .resolve_dict(
+            pages
+                .get("Kids")
+                .and_then(pdf::Obj::as_array)
+                .unwrap()
+                .first(),
+        )
+        .unwrap();
+    let content = page.get("Contents").and_then(pdf::Obj::as_ref).unwrap().0;
+    let mut t = base.clone();
+    let x = t.len();
+    t.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f \n{content} 1\n0000000000 00001 f \ntrailer\n<< /Size {} /Root {root} 0 R /Prev {} >>\nstartxref\n{x}\n%%EOF\n",
+            doc.xref.len() + 1,
+            last.xref_offset
+        )
+        .as_bytes(),
+    );
+    let r = analyze(&t, &opts);
+    assert!(
+        r.modification.starts_with("disallowed"),
+        "{}",
+        r.modification
+    );
+    assert!(r.modification.contains("deleted"), "{}", r.modification);
+    assert_eq!(r.ades.verdict, "fail");
+}
