@@ -1003,10 +1003,15 @@ pub struct Scan {
 pub fn scan_revisions(data: &[u8], limits: &Limits) -> Scan {
     let mut revisions: Vec<Revision> = Vec::new();
     let mut problems = Vec::new();
-    let eofs = find_all(data, b"%%EOF");
     let mut prev_end = 0usize;
     let mut total_entries = 0usize;
-    for &eof in eofs.iter() {
+    let mut markers = 0usize;
+    for eof in memchr::memmem::find_iter(data, b"%%EOF") {
+        markers += 1;
+        if markers > limits.max_revisions.saturating_mul(16) {
+            problems.push("too many %%EOF markers; the rest of the file was not read".into());
+            break;
+        }
         if revisions.len() >= limits.max_revisions {
             problems.push(format!(
                 "more than {} revisions; the rest was not read",
@@ -1021,9 +1026,11 @@ pub fn scan_revisions(data: &[u8], limits: &Limits) -> Scan {
         if data.get(end) == Some(&b'\n') {
             end += 1;
         }
-        let window = &data[prev_end.min(eof)..eof];
+        // `startxref <offset>` sits right before `%%EOF`; look back a bounded distance only.
+        let from = prev_end.min(eof).max(eof.saturating_sub(1024));
+        let window = &data[from..eof];
         let sx = match rfind(window, b"startxref") {
-            Some(i) => prev_end + i,
+            Some(i) => from + i,
             None => {
                 // Probably "%%EOF" inside a stream or a string.
                 continue;
@@ -1085,7 +1092,10 @@ pub fn scan_revisions(data: &[u8], limits: &Limits) -> Scan {
 /// Counts objects that a lenient reader could still recover by scanning for `N G obj`.
 pub fn count_recoverable_objects(data: &[u8], limits: &Limits) -> usize {
     let mut n = 0;
-    for pos in find_all(data, b" obj") {
+    for (seen, pos) in memchr::memmem::find_iter(data, b" obj").enumerate() {
+        if seen > 1_000_000 {
+            break;
+        }
         // Walk back over "N G".
         let mut i = pos;
         let mut groups = 0;

@@ -516,3 +516,28 @@ fn deleting_a_signed_object_in_a_later_revision_is_disallowed() {
     assert!(r.modification.contains("deleted"), "{}", r.modification);
     assert_eq!(r.ades.verdict, "fail");
 }
+
+#[test]
+fn pathological_marker_floods_stay_bounded() {
+    let opts = options();
+    for unit in [
+        &b"%%EOF\n"[..],
+        b"startxref\n9\n%%EOF\n",
+        b"1 0 obj ",
+        b" obj",
+    ] {
+        let mut b = b"%PDF-1.7\n".to_vec();
+        while b.len() < 4 << 20 {
+            b.extend_from_slice(unit);
+        }
+        let t = std::time::Instant::now();
+        let r = analyze(&b, &opts);
+        assert_eq!(r.parse, "fail");
+        assert!(
+            t.elapsed().as_secs() < 20,
+            "{:?} took {:?}",
+            String::from_utf8_lossy(unit),
+            t.elapsed()
+        );
+    }
+}
