@@ -150,6 +150,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
         }
     };
     rep.parse = "ok".into();
+    rep.pdfa = pdfa_claim(&latest);
 
     // Signatures.
     let fields = signature::signature_fields(&latest);
@@ -283,6 +284,43 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
     }
     rep.finish();
     rep
+}
+
+/// The PDF/A identification in the catalog's XMP metadata (`pdfaid:part`, `pdfaid:conformance`),
+/// as element or attribute.
+fn pdfa_claim(doc: &Doc<'_>) -> String {
+    let xmp = doc
+        .catalog()
+        .and_then(|c| c.get("Metadata").map(|o| doc.resolve(o)))
+        .and_then(|o| match o {
+            pdf::Obj::Stream(s) => doc.stream_data(&s).ok(),
+            _ => None,
+        });
+    let Some(x) = xmp else { return "no".into() };
+    let text = String::from_utf8_lossy(&x);
+    let field = |name: &str| -> Option<String> {
+        let el = format!("<pdfaid:{name}>");
+        if let Some(i) = text.find(&el) {
+            let rest = &text[i + el.len()..];
+            return rest.find('<').map(|e| rest[..e].trim().to_string());
+        }
+        let at = format!("pdfaid:{name}=");
+        let i = text.find(&at)?;
+        let rest = &text[i + at.len()..];
+        let q = rest.chars().next()?;
+        let rest = &rest[1..];
+        rest.find(q).map(|e| rest[..e].trim().to_string())
+    };
+    match field("part") {
+        Some(p) if !p.is_empty() && p.len() < 4 => {
+            let c = field("conformance").unwrap_or_default();
+            format!(
+                "claimed (PDF/A-{p}{}, not validated)",
+                c.to_ascii_uppercase()
+            )
+        }
+        _ => "no".into(),
+    }
 }
 
 fn unreadable(rep: &mut PdfReport, bytes: &[u8], why: &str, opts: &Options) {

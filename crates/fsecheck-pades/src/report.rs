@@ -11,6 +11,9 @@ pub struct PdfReport {
     pub sha256: String,
     /// `ok` or `fail`.
     pub parse: String,
+    /// `claimed (PDF/A-3B, not validated)` when the XMP metadata declares PDF/A, else `no`.
+    /// Only the claim is read; conformance is not checked.
+    pub pdfa: String,
     pub revisions: Vec<RevisionInfo>,
     /// Non-whitespace bytes after the last revision's `%%EOF`.
     pub trailing_bytes: usize,
@@ -242,6 +245,7 @@ impl PdfReport {
             size: 0,
             sha256: String::new(),
             parse: "fail".into(),
+            pdfa: "no".into(),
             revisions: vec![],
             trailing_bytes: 0,
             signatures: vec![],

@@ -49,6 +49,7 @@ fn compare(row: &Value, rep: &PdfReport) -> Vec<String> {
             cmp_into(&mut diffs, $w, $e, $g)
         };
     }
+    cmp!("pdfa".into(), &row["pdfa"], &ours["pdfa"]);
     cmp!(
         "modification".into(),
         &row["modification"],
