@@ -180,6 +180,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
             );
         }
     }
+    signature::check_collisions(&mut sigs);
     signature::assign_levels(&ctx, &mut sigs);
 
     // Gateway signature check (publication).

@@ -199,6 +199,24 @@ fn classify_revision(
         }
         roots.extend(v.into_iter().map(|n| (n, Class::Allowed, "dss")));
     }
+    // New objects hanging off the form dictionary (default resources such as fonts for
+    // signature appearances), but not /Fields: new fields are classified one by one.
+    if let Some(af) = next
+        .catalog()
+        .and_then(|c| next.resolve_dict(c.get("AcroForm")))
+    {
+        let mut v = vec![];
+        for (k, val) in &af.0 {
+            if k.as_slice() != b"Fields" {
+                refs_in(val, &mut v, 0);
+            }
+        }
+        roots.extend(
+            v.into_iter()
+                .filter(|n| new_set.contains(n))
+                .map(|n| (n, Class::Allowed, "form")),
+        );
+    }
     for (num, old, new) in &changed {
         let Some(d) = new.as_dict() else { continue };
         if old.is_some() {
@@ -265,6 +283,7 @@ fn classify_revision(
         if let Some((class, what)) = owner.get(&num) {
             let detail = match *what {
                 "dss" => "validation data (DSS) added or updated".to_string(),
+                "form" => "form resources added".to_string(),
                 "signature" => {
                     if new.as_dict().is_some_and(|d| d.is_type("DocTimeStamp")) {
                         "document timestamp added".into()

@@ -815,6 +815,53 @@ fn hex_decode_loose(h: &[u8]) -> Vec<u8> {
     crate::pdf::hex_decode(h).0
 }
 
+/// The excluded gaps of different signatures must not overlap (DSS `ByteRangeCollisionCheck`):
+/// overlapping gaps mean two signatures claim the same bytes as their value.
+pub(crate) fn check_collisions(sigs: &mut [Evaluated]) {
+    let gaps: Vec<Option<(usize, usize)>> = sigs
+        .iter()
+        .map(|s| {
+            s.report
+                .byte_range
+                .filter(|_| s.report.integrity_detail.byte_range == "ok")
+                .map(|[_, b, c, _]| (b, c))
+        })
+        .collect();
+    for i in 0..sigs.len() {
+        for j in i + 1..sigs.len() {
+            let (Some(a), Some(b)) = (gaps[i], gaps[j]) else {
+                continue;
+            };
+            if a.0 < b.1 && b.0 < a.1 {
+                let same = a == b;
+                let names = format!("'{}' and '{}'", sigs[i].report.field, sigs[j].report.field);
+                for k in [i, j] {
+                    let f = if same {
+                        Finding::warning(
+                            "sig/byterange-collision",
+                            Stage::Signature,
+                            format!(
+                                "The signature fields {names} point to the same signature value."
+                            ),
+                        )
+                    } else {
+                        sigs[k].report.integrity = "fail".into();
+                        sigs[k].report.etsi_indication = "TOTAL_FAILED/FORMAT_FAILURE".into();
+                        Finding::error(
+                            "sig/byterange-collision",
+                            Stage::Signature,
+                            format!("The signatures {names} exclude overlapping parts of the file, so their signed ranges cannot both be right."),
+                        )
+                    };
+                    sigs[k]
+                        .findings
+                        .push(f.with_detail("field", sigs[k].report.field.clone()));
+                }
+            }
+        }
+    }
+}
+
 /// Upgrades B-B signatures to B-T / B-LT / B-LTA using later revisions.
 pub(crate) fn assign_levels(ctx: &Ctx<'_>, sigs: &mut [Evaluated]) {
     // Revisions whose catalog adds or changes /DSS.

@@ -534,3 +534,40 @@ fn an_empty_signature_field_is_noted_but_breaks_only_the_gateway_check() {
     // PDFBox throws on the empty top-level field: the gateway rejects the document.
     assert_eq!(r.gateway.signature_check, "invalid");
 }
+
+#[test]
+fn two_fields_sharing_one_signature_value_are_flagged() {
+    let p = pki();
+    let s = signer(
+        &p,
+        "signer",
+        1100,
+        Key::p256("dup"),
+        (2024, 1, 1),
+        (2030, 1, 1),
+        Some(0x80),
+    );
+    let mut pdf = cda_pdf();
+    let first_new = pdf.size.max(40);
+    sign_bb(&mut pdf, &p, &s, "Firma1");
+    let (field, value, acro) = (first_new, first_new + 1, first_new + 2);
+    pdf.revision(&[
+        (
+            90,
+            format!("<< /FT /Sig /T (Copia) /V {value} 0 R >>").into_bytes(),
+        ),
+        (
+            acro,
+            format!("<< /Fields [{field} 0 R 90 0 R] /SigFlags 3 >>").into_bytes(),
+        ),
+    ]);
+    let r = analyze(&pdf.bytes, &opts(&p));
+    assert_eq!(r.signatures.len(), 2);
+    assert!(
+        r.findings.iter().any(|f| f.id == "sig/byterange-collision"),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(r.ades.verdict, "warn", "{:?}", r.ades.reasons);
+    assert!(r.modification.starts_with("allowed"), "{}", r.modification);
+}
