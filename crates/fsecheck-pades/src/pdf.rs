@@ -599,7 +599,8 @@ fn png_unpredict(data: &[u8], parms: Option<&Dict>) -> Result<Vec<u8>> {
         .unwrap_or(1)
         .clamp(1, 1 << 20) as usize;
     let bpp = (colors * bpc).div_ceil(8).max(1);
-    let row_len = (colors * bpc * columns).div_ceil(8);
+    // A row longer than the data cannot be complete; do not allocate for it.
+    let row_len = (colors * bpc * columns).div_ceil(8).min(data.len().max(1));
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row_len];
     for chunk in data.chunks(row_len + 1) {
