@@ -541,3 +541,47 @@ fn pathological_marker_floods_stay_bounded() {
         );
     }
 }
+
+#[test]
+fn asn1_parsers_never_panic_on_mutated_cms() {
+    use fsecheck_pades::{cms, der, trust, x509};
+    let mut rng = Rng(seed(0x5eed_0005));
+    // Real CMS blobs: RSA with a timestamp token (03), the ministry's BER CMS (LAB).
+    let mut blobs = vec![];
+    for rel in [
+        "pades/03_pades_bt_rsa.pdf",
+        "pades/04_pades_blt_rsa.pdf",
+        "corpus/gateway-tests/files/pdf/LAB.pdf",
+    ] {
+        let b = load(rel);
+        let r = analyze(&b, &options());
+        let br = r.signatures[0].byte_range.unwrap();
+        let (blob, _) = pdf::hex_decode(&b[br[1] + 1..br[2] - 1]);
+        blobs.push(blob);
+    }
+    for _ in 0..300 * rounds() {
+        let base = &blobs[rng.below(blobs.len())];
+        let len = der::ber_element_len(base, 0).unwrap();
+        let mut t = base[..len].to_vec();
+        for _ in 0..1 + rng.below(6) {
+            let p = rng.below(t.len());
+            t[p] = rng.next() as u8;
+        }
+        if rng.below(4) == 0 {
+            t.truncate(rng.below(t.len()));
+        }
+        let _ = der::ber_to_der(&t);
+        let _ = cms::parse_signed_data(&t);
+        let _ = x509::Cert::parse(&t);
+        let _ = trust::parse_crl(&t);
+        let _ = trust::parse_ocsp(&t);
+        let _ = trust::verify_timestamp(&t, b"data", &options().trust, &[]);
+        // Sub-structures: every TLV offset as a start.
+        let start = rng.below(t.len().max(1));
+        if start < t.len() {
+            let _ = x509::Cert::parse(&t[start..]);
+            let _ = trust::parse_ocsp(&t[start..]);
+            let _ = der::ber_to_der(&t[start..]);
+        }
+    }
+}
