@@ -60,6 +60,21 @@ pub struct Options {
     /// Validation time (seconds since the epoch) used when a signature carries no time at all.
     /// `None` = the system clock.
     pub now: Option<i64>,
+    /// Which gateway code the gateway lens reproduces.
+    pub gateway: GatewayVariant,
+}
+
+/// The gateway snapshot the gateway lens follows (`shared/reference/gateway.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayVariant {
+    /// Dispatcher `main` (PDFBox 2.0.26): EmbeddedFiles root `/Names` or first-level `/Kids`;
+    /// signed = a signature field with a value.
+    #[default]
+    Main,
+    /// Dispatcher `release` branch (OpenPDF 1.3.29): only the flat root `/Names` array (no
+    /// `/Kids`); signed = any top-level field with `/FT /Sig`, even without a value.
+    Release,
 }
 
 fn now_secs(opts: &Options) -> i64 {
@@ -184,8 +199,15 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
     signature::assign_levels(&ctx, &mut sigs);
 
     // Gateway signature check (publication).
-    rep.gateway.signed = fields.iter().any(|f| f.sig.is_some());
-    rep.gateway.signature_check = signature::gateway_check(bytes, &fields, &gw_facts).to_string();
+    rep.gateway.signed = match opts.gateway {
+        GatewayVariant::Main => fields.iter().any(|f| f.sig.is_some()),
+        GatewayVariant::Release => fields.iter().any(|f| f.top_level),
+    };
+    rep.gateway.signature_check = match signature::gateway_check(bytes, &fields, &gw_facts) {
+        // [release]: an empty top-level signature field counts as signed, then fails.
+        "unsigned" if rep.gateway.signed => "invalid".to_string(),
+        other => other.to_string(),
+    };
     if !rep.gateway.signed {
         rep.gateway.sign_error = Some(GatewayError::sign("Il pdf non risulta firmato"));
     } else {
@@ -251,7 +273,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
     rep.cda_extraction.note = extraction.note.or(rep.cda_extraction.note.take());
 
     // Gateway CDA extraction (latest revision, gateway rules only).
-    gateway_cda(&latest, opts.cda_mode, &mut rep.gateway);
+    gateway_cda(&latest, opts.cda_mode, opts.gateway, &mut rep.gateway);
     if rep.gateway.signed {
         // Validation endpoint: a signed PDF only gets a warning (after the extraction warning).
         rep.gateway
@@ -636,7 +658,11 @@ fn list_for_report(doc: &Doc<'_>, ex: &mut Extraction) {
 }
 
 /// The gateway's own CDA lookup on the latest revision.
-fn gateway_cda(doc: &Doc<'_>, mode: CdaMode, gw: &mut GatewayLens) {
+fn gateway_cda(doc: &Doc<'_>, mode: CdaMode, variant: GatewayVariant, gw: &mut GatewayLens) {
+    let max_depth = match variant {
+        GatewayVariant::Main => 1,
+        GatewayVariant::Release => 0,
+    };
     let resource = || -> Option<String> {
         match cda::xfa_datasets(doc) {
             Some(Ok(d)) => {
@@ -649,12 +675,12 @@ fn gateway_cda(doc: &Doc<'_>, mode: CdaMode, gw: &mut GatewayLens) {
         let (atts, _) = cda::list_attachments(doc);
         let hits: Vec<&cda::Attachment> = atts
             .iter()
-            .filter(|a| a.gateway_match() && a.data.is_ok())
+            .filter(|a| a.gateway_match() && a.depth <= max_depth && a.data.is_ok())
             .collect();
         // A gateway-visible entry without /EF /F makes PDFBox throw: no attachments at all.
         if atts
             .iter()
-            .any(|a| a.depth <= 1 && a.key.is_some() && a.data.is_err())
+            .any(|a| a.depth <= max_depth && a.key.is_some() && a.data.is_err())
         {
             return None;
         }

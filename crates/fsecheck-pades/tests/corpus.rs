@@ -199,3 +199,35 @@ fn trust_store_loads_files_and_directories_and_fails_loudly() {
     assert!(TrustStore::from_path(&pki.join("does-not-exist.pem")).is_err());
     assert!(TrustStore::from_path(&shared().join("pades/manifest.jsonl")).is_err());
 }
+
+#[test]
+fn release_variant_no_longer_reads_name_tree_kids() {
+    use fsecheck_pades::GatewayVariant;
+    let bytes = std::fs::read(shared().join("pades/27_cda_nametree_kids.pdf")).unwrap();
+    let main = analyze(&bytes, &options(CdaMode::Attachment));
+    assert!(main.gateway.cda_found);
+    let release = analyze(
+        &bytes,
+        &Options {
+            gateway: GatewayVariant::Release,
+            ..options(CdaMode::Attachment)
+        },
+    );
+    assert!(!release.gateway.cda_found);
+    assert_eq!(
+        release.gateway.cda_error.as_ref().unwrap().type_,
+        "/msg/cda-element"
+    );
+    // Our own extraction does not depend on the gateway variant.
+    assert_eq!(release.cda_extraction.result, "ok");
+    // A flat name tree is found by both.
+    let flat = std::fs::read(shared().join("pades/01_pades_bb_rsa.pdf")).unwrap();
+    let r = analyze(
+        &flat,
+        &Options {
+            gateway: GatewayVariant::Release,
+            ..options(CdaMode::Attachment)
+        },
+    );
+    assert!(r.gateway.cda_found);
+}

@@ -571,3 +571,39 @@ fn two_fields_sharing_one_signature_value_are_flagged() {
     assert_eq!(r.ades.verdict, "warn", "{:?}", r.ades.reasons);
     assert!(r.modification.starts_with("allowed"), "{}", r.modification);
 }
+
+#[test]
+fn an_unsigned_signature_field_alone_differs_between_gateway_variants() {
+    let mut pdf = cda_pdf();
+    let cat = catalog_with(&pdf, "/AcroForm 81 0 R");
+    pdf.revision(&[
+        (
+            80,
+            b"<< /FT /Sig /T (Vuota) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>".to_vec(),
+        ),
+        (81, b"<< /Fields [80 0 R] >>".to_vec()),
+        (1, cat),
+    ]);
+    let main = analyze(&pdf.bytes, &Options::default());
+    assert!(!main.gateway.signed);
+    assert_eq!(
+        main.gateway.sign_error.as_ref().unwrap().detail,
+        "Il pdf non risulta firmato"
+    );
+    let release = analyze(
+        &pdf.bytes,
+        &Options {
+            gateway: fsecheck_pades::GatewayVariant::Release,
+            ..Options::default()
+        },
+    );
+    assert!(release.gateway.signed);
+    assert_eq!(release.gateway.signature_check, "invalid");
+    assert_eq!(
+        release.gateway.sign_error.as_ref().unwrap().detail,
+        "La firma del pdf non risulta valida"
+    );
+    // Either way there is no signature for us.
+    assert!(main.signatures.is_empty() && release.signatures.is_empty());
+    assert!(main.findings.iter().any(|f| f.id == "sig/unsigned"));
+}
