@@ -330,7 +330,7 @@ fn pdfa_claim(doc: &Doc<'_>) -> String {
         let at = format!("pdfaid:{name}=");
         let i = text.find(&at)?;
         let rest = &text[i + at.len()..];
-        let q = rest.chars().next()?;
+        let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let rest = &rest[1..];
         rest.find(q).map(|e| rest[..e].trim().to_string())
     };
