@@ -484,7 +484,7 @@ fn random_tampering_of_our_own_signed_file_is_always_caught() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let pos = if x.is_multiple_of(2) {
+        let pos = if x % 2 == 0 {
             (x as usize / 2) % br[1]
         } else {
             br[2] + (x as usize / 2) % br[3]
