@@ -634,10 +634,11 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
                 } else {
                     ""
                 };
+                let why = e.split_once(": ").map(|x| x.1).unwrap_or(&e);
                 findings.push(err(
                     "sig/certificate-not-valid-at-signing-time",
                     format!(
-                        "The certificate was not valid when the document was signed{claimed}: {e}."
+                        "The certificate was not valid when the document was signed{claimed}: {why}."
                     ),
                 ));
                 validity_fail = Some(short.to_string());
@@ -917,9 +918,12 @@ pub(crate) fn modification(ctx: &Ctx<'_>, s: &mut Evaluated) {
     };
     let changes = modif::analyse(ctx.bytes, ctx.revs, k, s.docmdp, &ctx.opts.limits);
     let worst = changes.iter().map(|c| c.class).max().unwrap_or(Class::None);
+    // One phrase per kind of change (the full list is in `changes`).
     let mut details: Vec<String> = vec![];
+    let mut kinds: Vec<&str> = vec![];
     for c in changes.iter().filter(|c| c.class == worst) {
-        if !details.contains(&c.detail) {
+        if !kinds.contains(&c.what.as_str()) {
+            kinds.push(&c.what);
             details.push(c.detail.clone());
         }
     }
