@@ -143,7 +143,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
     rep.trailing_bytes = scan.trailing_bytes;
 
     let latest = match scan.revisions.last() {
-        Some(r) => Doc::open(bytes, r, &opts.limits),
+        Some(r) => Doc::open_chain(bytes, &scan.revisions, r.index, &opts.limits),
         None => Err(pdf::PdfError(
             "no readable cross-reference section (startxref/%%EOF)".into(),
         )),
@@ -236,7 +236,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> PdfReport {
     let mut checked_cda = latest_cda.cda.clone();
     if let Some(k) = signed_rev {
         if k + 1 < scan.revisions.len() {
-            if let Ok(sdoc) = Doc::open(bytes, &scan.revisions[k], &opts.limits) {
+            if let Ok(sdoc) = Doc::open_chain(bytes, &scan.revisions, k, &opts.limits) {
                 let signed_cda = extract_cda(&sdoc, opts.cda_mode);
                 let a = latest_cda.cda.as_ref().map(|c| &c.bytes);
                 let b = signed_cda.cda.as_ref().map(|c| &c.bytes);

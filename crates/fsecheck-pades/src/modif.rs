@@ -108,11 +108,14 @@ pub fn analyse(
     limits: &crate::pdf::Limits,
 ) -> Vec<Change> {
     let mut changes = vec![];
+    // Each view is opened once: the "next" of one step is the "prev" of the following one.
+    let mut carried: Option<Doc<'_>> = None;
     for r in from + 1..revs.len() {
-        let (prev, next) = match (
-            Doc::open(data, &revs[r - 1], limits),
-            Doc::open(data, &revs[r], limits),
-        ) {
+        let prev = match carried.take() {
+            Some(d) => Ok(d),
+            None => Doc::open_chain(data, revs, r - 1, limits),
+        };
+        let (prev, next) = match (prev, Doc::open_chain(data, revs, r, limits)) {
             (Ok(p), Ok(n)) => (p, n),
             _ => {
                 changes.push(Change {
@@ -126,6 +129,7 @@ pub fn analyse(
             }
         };
         classify_revision(&prev, &next, &revs[r], r, docmdp, &mut changes);
+        carried = Some(next);
     }
     changes
 }

@@ -986,6 +986,9 @@ pub struct Revision {
     /// Object numbers written by this revision's own xref section(s).
     #[serde(skip)]
     pub own_objects: Vec<u32>,
+    /// This revision's own xref entries, parsed once and reused by every view.
+    #[serde(skip)]
+    pub entries: Rc<Vec<(u32, Entry)>>,
     #[serde(skip)]
     pub trailer: Dict,
 }
@@ -1064,6 +1067,7 @@ pub fn scan_revisions(data: &[u8], limits: &Limits) -> Scan {
                     end,
                     eof_pos: eof,
                     own_objects: sec.entries.iter().map(|e| e.0).collect(),
+                    entries: Rc::new(sec.entries),
                     trailer: sec.trailer,
                 });
                 prev_end = end;
@@ -1146,6 +1150,20 @@ impl<'a> Doc<'a> {
     /// Opens the view of revision `rev` (its xref section and every `/Prev` behind it), reading
     /// only the bytes up to the revision's end.
     pub fn open(data: &'a [u8], rev: &Revision, limits: &'a Limits) -> Result<Doc<'a>> {
+        Self::open_chain(data, std::slice::from_ref(rev), 0, limits)
+    }
+
+    /// Like [`Doc::open`] for `revs[idx]`, reusing the xref sections already parsed by
+    /// [`scan_revisions`] for every revision of the chain (each section is parsed once per file).
+    pub fn open_chain(
+        data: &'a [u8],
+        revs: &[Revision],
+        idx: usize,
+        limits: &'a Limits,
+    ) -> Result<Doc<'a>> {
+        let rev = revs
+            .get(idx)
+            .ok_or_else(|| PdfError("no such revision".into()))?;
         let data = &data[..rev.end.min(data.len())];
         let mut xref: HashMap<u32, Entry> = HashMap::new();
         let mut trailer: Option<Dict> = None;
@@ -1155,20 +1173,31 @@ impl<'a> Doc<'a> {
             if !seen.insert(off) || seen.len() > limits.max_revisions {
                 return err("the xref /Prev chain loops or is too long");
             }
-            let sec = parse_section(data, off, limits)?;
-            for (n, e) in &sec.entries {
+            let known = revs
+                .iter()
+                .find(|r| r.xref_offset == off && r.end <= data.len());
+            let parsed;
+            let (entries, sec_trailer): (&[(u32, Entry)], &Dict) = match known {
+                Some(r) => (&r.entries, &r.trailer),
+                None => {
+                    parsed = parse_section(data, off, limits)?;
+                    (&parsed.entries, &parsed.trailer)
+                }
+            };
+            for (n, e) in entries {
                 xref.entry(*n).or_insert(*e);
             }
             if xref.len() > limits.max_objects {
                 return err("too many objects");
             }
-            next = match sec.trailer.get("Prev") {
+            let sec_trailer = sec_trailer.clone();
+            next = match sec_trailer.get("Prev") {
                 Some(Obj::Int(p)) if *p >= 0 => Some(*p as usize),
                 Some(Obj::Real(p)) if *p >= 0.0 => Some(*p as usize),
                 _ => None,
             };
             if trailer.is_none() {
-                trailer = Some(sec.trailer);
+                trailer = Some(sec_trailer);
             }
         }
         Ok(Doc {

@@ -763,7 +763,7 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
     // Signature dictionary spoofing: the dictionary in the signed revision must be the same.
     if let (Some(k), Some((num, _))) = (signed_revision, field.sig_ref) {
         if k + 1 < ctx.revs.len() {
-            if let Ok(sdoc) = Doc::open(ctx.bytes, &ctx.revs[k], &ctx.opts.limits) {
+            if let Ok(sdoc) = Doc::open_chain(ctx.bytes, ctx.revs, k, &ctx.opts.limits) {
                 let before = sdoc.get(num);
                 if before.as_ref().and_then(Obj::as_dict) != Some(&sig) {
                     findings.push(err("sig/dictionary-changed", "The signature dictionary was rewritten after signing (its /M, /Reason or other entries differ from the signed version).".into()));
@@ -865,11 +865,14 @@ pub(crate) fn check_collisions(sigs: &mut [Evaluated]) {
 
 /// Upgrades B-B signatures to B-T / B-LT / B-LTA using later revisions.
 pub(crate) fn assign_levels(ctx: &Ctx<'_>, sigs: &mut [Evaluated]) {
+    if !sigs.iter().any(|s| !s.is_doc_ts && s.report.level == "B-B") {
+        return;
+    }
     // Revisions whose catalog adds or changes /DSS.
     let mut dss_revs = vec![];
     let mut prev_dss: Option<Obj> = None;
     for r in ctx.revs {
-        if let Ok(d) = Doc::open(ctx.bytes, r, &ctx.opts.limits) {
+        if let Ok(d) = Doc::open_chain(ctx.bytes, ctx.revs, r.index, &ctx.opts.limits) {
             let cur = d.catalog().and_then(|c| c.get("DSS").map(|o| d.resolve(o)));
             if cur.is_some() && cur != prev_dss {
                 dss_revs.push(r.index);
