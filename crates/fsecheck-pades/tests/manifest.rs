@@ -50,6 +50,8 @@ fn compare(row: &Value, rep: &PdfReport) -> Vec<String> {
         };
     }
     cmp!("pdfa".into(), &row["pdfa"], &ours["pdfa"]);
+    cmp!("sha256".into(), &row["sha256"], &ours["sha256"]);
+    cmp!("size".into(), &row["size"], &ours["size"]);
     cmp!(
         "modification".into(),
         &row["modification"],
