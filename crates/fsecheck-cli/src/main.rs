@@ -53,6 +53,13 @@ enum CatalogCommand {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CdaModeArg {
+    Attachment,
+    Resource,
+    Auto,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReleaseArg {
     Main,
     Release,
@@ -104,6 +111,13 @@ struct CheckArgs {
     /// tipoDocumentoLivAlto correlation).
     #[arg(long, value_enum, default_value = "release")]
     gateway_release: ReleaseArg,
+    /// Trust anchors for signature verification: a PEM/DER certificate file or a folder of them.
+    #[arg(long, value_name = "FILE|DIR")]
+    trust: Option<PathBuf>,
+    /// Where to look for the CDA in a PDF: the gateway's ATTACHMENT or RESOURCE mode, or auto
+    /// (RESOURCE then ATTACHMENT, as the gateway does when no mode is sent).
+    #[arg(long, value_enum, default_value = "auto")]
+    cda_mode: CdaModeArg,
     /// Config file (else the nearest fsecheck.toml upward).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -292,6 +306,23 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
                 ..Default::default()
             },
             explicit_metadata: explicit_metadata(&args)?,
+            pades: fsecheck_pades::Options {
+                cda_mode: match args.cda_mode {
+                    CdaModeArg::Attachment => fsecheck_pades::CdaMode::Attachment,
+                    CdaModeArg::Resource => fsecheck_pades::CdaMode::Resource,
+                    CdaModeArg::Auto => fsecheck_pades::CdaMode::Auto,
+                },
+                trust: match &args.trust {
+                    Some(p) => fsecheck_pades::TrustStore::from_path(p)
+                        .map_err(|e| UsageError(format!("--trust {}: {e}", p.display())))?,
+                    None => fsecheck_pades::TrustStore::empty(),
+                },
+                gateway: match args.gateway_release {
+                    ReleaseArg::Main => fsecheck_pades::GatewayVariant::Main,
+                    ReleaseArg::Release => fsecheck_pades::GatewayVariant::Release,
+                },
+                ..Default::default()
+            },
         },
     )?;
     let inputs = collect_inputs(

@@ -26,6 +26,8 @@ pub struct EngineOptions {
     pub metadata: fsecheck_metadata::Options,
     /// `--metadata`/`--jwt`: checked with every document instead of sidecars.
     pub explicit_metadata: Metadata,
+    /// PDF container and signature options (CDA mode, trust anchors, gateway variant).
+    pub pades: fsecheck_pades::Options,
 }
 
 /// The stage data loaded once per process from the catalog and shared by all workers.
@@ -176,14 +178,21 @@ impl Engine {
                 let facts = self.check_xml(bytes, &mut report);
                 self.check_metadata(path, facts.as_ref(), None, &mut report);
             }
-            Sniffed::Pdf => report.findings.push(
-                Finding::info(
-                    "pdf/not-checked",
-                    Stage::Pdf,
-                    "PDF recognised; PDF container and signature checks are not enabled in this build",
-                )
-                .with_hint("The embedded CDA and the PAdES signatures are not checked yet."),
-            ),
+            Sniffed::Pdf => {
+                let warnings = self.check_pdf(&bytes, &mut report, path);
+                let mut r = self.finish(report);
+                // The gateway prefixes its PDF warnings (signed in validation, no extraction mode).
+                if let Some(g) = r.gateway.as_mut().filter(|g| g.accepted()) {
+                    if !warnings.is_empty() {
+                        let mut w = warnings.concat();
+                        if let Some(rest) = &g.warning {
+                            w.push_str(rest);
+                        }
+                        g.warning = Some(w);
+                    }
+                }
+                return r;
+            }
             Sniffed::Http => match path {
                 Some(p) => {
                     let t = Instant::now();
@@ -236,6 +245,78 @@ impl Engine {
             },
         );
         report
+    }
+
+    /// The PDF container, its signatures and its CDA (through the XML stages). Returns the
+    /// gateway's validation warning pieces.
+    fn check_pdf(
+        &self,
+        bytes: &[u8],
+        report: &mut DocumentReport,
+        path: Option<&Path>,
+    ) -> Vec<String> {
+        let t = Instant::now();
+        let pdf = fsecheck_pades::analyze(bytes, &self.options.pades);
+        report.timing_ms.insert("pdf".into(), ms(t));
+        report.findings.extend(pdf.findings.iter().cloned());
+        // What the gateway's validation answers for the container (input gate, then extraction),
+        // as a blocking finding when no finding of the PDF stage already carries it.
+        let gw = &pdf.gateway;
+        if let Some(e) = gw.input_error.as_ref().or(gw.cda_error.as_ref()) {
+            if !report
+                .findings
+                .iter()
+                .any(|f| f.details.get("gateway_type") == Some(&e.type_))
+            {
+                report.findings.push(
+                    Finding::error(
+                        "pdf/gateway-extraction",
+                        Stage::Pdf,
+                        format!(
+                            "the gateway would answer {} {}: {}",
+                            e.status, e.type_, e.detail
+                        ),
+                    )
+                    .with_hint(
+                        "The gateway's own PDF reader would not get the CDA out of this file \
+                         (see the PDF findings and the gateway lens for why).",
+                    )
+                    .with_detail("gateway_type", e.type_.clone())
+                    .with_detail("gateway_title", e.title.clone())
+                    .with_detail("gateway_status", e.status.to_string())
+                    .with_detail("gateway_instance", e.instance.clone())
+                    .with_detail("gateway_detail", e.detail.clone())
+                    .with_detail("gateway_order", "70"),
+                );
+            }
+        }
+        report.signatures = pdf
+            .signatures
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .collect();
+        report.pdf = Some(serde_json::json!({
+            "pdfa": pdf.pdfa,
+            "revisions": pdf.revisions.len(),
+            "trailing_bytes": pdf.trailing_bytes,
+            "modification": pdf.modification,
+            "cda_extraction": pdf.cda_extraction,
+            "gateway": pdf.gateway,
+            "ades": pdf.ades,
+        }));
+        let mut facts = None;
+        if let Some(cda) = &pdf.cda {
+            let part = cda.name.clone().unwrap_or_else(|| "cda.xml".into());
+            let first = report.findings.len();
+            facts = self.check_xml(cda.bytes.clone(), report);
+            for f in &mut report.findings[first..] {
+                if f.location.part.is_none() {
+                    f.location.part = Some(part.clone());
+                }
+            }
+        }
+        self.check_metadata(path, facts.as_ref(), Some(bytes), report);
+        pdf.gateway.validation_warnings.clone()
     }
 
     /// Check the request body and token given for this document (explicit or sidecars).

@@ -615,10 +615,26 @@ pub(crate) fn evaluate(ctx: &Ctx<'_>, field: &SigField) -> Evaluated {
         } else {
             let p = path.problem.clone().unwrap_or_default();
             chain_fail = Some(p.clone());
-            findings.push(err(
-                "sig/chain-untrusted",
-                format!("The signer's certificate does not chain to a trusted authority: {p}."),
-            ));
+            if ctx.opts.trust.anchors.is_empty() {
+                // Without anchors nothing can be trusted: say so instead of failing every file.
+                findings.push(
+                    warn(
+                        "sig/chain-untrusted",
+                        format!(
+                            "The signer's certificate could not be checked against a trusted \
+                             authority because no trust anchors were given: {p}."
+                        ),
+                    )
+                    .with_hint(
+                        "Pass the certification authorities you trust with --trust FILE|DIR.",
+                    ),
+                );
+            } else {
+                findings.push(err(
+                    "sig/chain-untrusted",
+                    format!("The signer's certificate does not chain to a trusted authority: {p}."),
+                ));
+            }
             "fail (no chain to a trust anchor)".into()
         };
         report.validity_at_signing_time = match trust::validity_at(&path.path, t) {

@@ -82,6 +82,10 @@ pub struct DocumentReport {
     pub findings: Vec<Finding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signatures: Vec<serde_json::Value>,
+    /// PDF container facts: PDF/A claim, revisions, modification, CDA extraction, and the two
+    /// signature lenses (`gateway`, `ades`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<serde_json::Value>,
     #[serde(default)]
     pub timing_ms: BTreeMap<String, f64>,
     /// The checked text, kept in memory for source snippets; never serialized.
@@ -104,6 +108,7 @@ impl DocumentReport {
             cda: None,
             findings: Vec::new(),
             signatures: Vec::new(),
+            pdf: None,
             timing_ms: BTreeMap::new(),
             source: None,
         }
