@@ -601,10 +601,17 @@ mod tests {
     }
 
     #[test]
-    fn pdf_gets_one_info_finding() {
+    fn unreadable_pdf_is_a_pdf_finding_and_the_gateways_extraction_error() {
         let r = check(b"%PDF-1.7\n%...");
         assert_eq!(r.kind, Kind::Pdf);
-        assert_eq!(r.findings.len(), 1);
-        assert_eq!(r.findings[0].id, "pdf/not-checked");
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.stage == Stage::Pdf && f.severity == fsecheck_core::Severity::Error));
+        let g = r.gateway.unwrap();
+        assert_eq!(
+            (g.status, g.error_type.as_deref()),
+            (400, Some("/msg/cda-element"))
+        );
     }
 }
