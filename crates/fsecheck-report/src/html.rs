@@ -164,6 +164,9 @@ const JS: &str = r#"
     });
     document.getElementById('shown').textContent = String(shown);
   }
+  // A search given in the address (report.html#q=ERRORE-5) is applied on load.
+  var m = /^#q=(.*)$/.exec(window.location.hash);
+  if (m) { q.value = decodeURIComponent(m[1]); }
   [q, verdict, doctype].concat(sev).forEach(function (e) {
     e.addEventListener('input', apply);
     e.addEventListener('change', apply);
@@ -294,7 +297,7 @@ fn render(docs: &[DocView], summary: &Summary) -> Markup {
                                 @for k in types.keys() { option value=(k) { (k) } }
                             }
                         }
-                        span.muted { span id="shown" { (docs.len()) } " of " (docs.len()) " documents shown" }
+                        span.muted { span id="shown" { "?" } " of " (docs.len()) " documents shown" }
                     }
                     @for d in docs {
                         section.doc data-path=(d.path) data-verdict=(d.verdict.as_str()) data-type=(type_key(d)) {
