@@ -863,3 +863,38 @@ fn html_report_renders_in_headless_chromium() {
         .map(|m| m.len() > 1000)
         .unwrap_or(false));
 }
+
+/// Golden outputs of every format for inputs that stop early in the pipeline (so later stages do
+/// not change them): a broken XML, an empty file, a binary file. `FSECHECK_BLESS=1` rewrites
+/// `tests/snapshots/`.
+#[test]
+fn snapshots_of_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    broken(d, "broken.xml");
+    std::fs::write(d.join("empty.xml"), b"").unwrap();
+    std::fs::write(d.join("binary.dat"), [0u8, 159, 146, 150, 1, 2, 3]).unwrap();
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let bless = std::env::var_os("FSECHECK_BLESS").is_some();
+    for f in ["sarif", "junit", "gitlab", "csv", "html", "jsonl"] {
+        let out = check(&[o("--format"), o(f), o("--jobs"), o("1"), o(".")], Some(d));
+        assert_eq!(out.status.code(), Some(1), "{f}");
+        let mut text = String::from_utf8(out.stdout).unwrap();
+        if f == "jsonl" {
+            // Timings vary.
+            let re = regex::Regex::new(r#""timing_ms":\{[^}]*\}"#).unwrap();
+            text = re.replace_all(&text, "\"timing_ms\":{}").into_owned();
+        }
+        let file = snapshots.join(format!("problems.{f}"));
+        if bless {
+            std::fs::create_dir_all(&snapshots).unwrap();
+            std::fs::write(&file, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            want == text,
+            "{f} output differs from {} (FSECHECK_BLESS=1 to accept):\n{text}",
+            file.display()
+        );
+    }
+}

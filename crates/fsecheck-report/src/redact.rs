@@ -62,8 +62,8 @@ impl Redactor {
         }
         let values = report
             .source
-            .as_deref()
-            .map(patient_values)
+            .as_ref()
+            .map(cached_patient_values)
             .unwrap_or_default();
         Redactor { enabled, values }
     }
@@ -155,6 +155,27 @@ impl Sink for RedactingSink {
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()> {
         self.inner.finish(summary)
     }
+}
+
+/// [`patient_values`] of the last text seen on this thread: every redacting sink asks for the
+/// same record in turn, and the text is parsed once.
+fn cached_patient_values(text: &std::sync::Arc<str>) -> Vec<String> {
+    use std::cell::RefCell;
+    use std::sync::{Arc, Weak};
+    thread_local! {
+        static LAST: RefCell<Option<(Weak<str>, Vec<String>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some((prev, values)) = last.as_ref() {
+            if prev.upgrade().is_some_and(|p| Arc::ptr_eq(&p, text)) {
+                return values.clone();
+            }
+        }
+        let values = patient_values(text);
+        *last = Some((Arc::downgrade(text), values.clone()));
+        values
+    })
 }
 
 fn xml_escaped(s: &str) -> String {
