@@ -109,9 +109,9 @@ pub fn progress(len: usize, hidden: bool) -> indicatif::ProgressBar {
         Some(len as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} documents {per_sec} eta {eta}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} documents, eta {eta}")
+    {
         pb.set_style(style);
     }
     pb

@@ -898,3 +898,37 @@ fn snapshots_of_every_format() {
         );
     }
 }
+
+/// The progress bar shows on a terminal (util-linux `script` gives one) and never otherwise, nor
+/// with --no-progress or --quiet.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    if !Path::new("/usr/bin/script").is_file() {
+        eprintln!(
+            "\n!!!!!!!! SKIPPED progress_bar_only_on_a_terminal: no /usr/bin/script !!!!!!!!\n"
+        );
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_fsecheck");
+    let on_tty = |extra: &str| {
+        let cmd = format!(
+            "{bin} check --catalog '{}' --format jsonl {extra} '{}' >/dev/null",
+            catalog().display(),
+            examples().display()
+        );
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env_remove("FSECHECK_CATALOG")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_tty("");
+    assert!(shown.contains("/9 documents"), "{shown:?}");
+    assert!(!on_tty("--no-progress").contains("documents"));
+    assert!(!on_tty("--quiet").contains("documents"));
+    // Not a terminal: nothing on stderr.
+    let out = check(&[o("--format"), o("jsonl"), o(examples())], None);
+    assert!(out.stderr.is_empty());
+}
