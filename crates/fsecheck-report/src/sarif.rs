@@ -4,9 +4,9 @@
 //! has a result; one result per finding with a physical location: the project-relative path, a
 //! region (line/column, line 1 when the finding has no position) with a redacted source snippet
 //! when the text is at hand, and for a part embedded in a PDF the part's name in the artifact
-//! location's properties (`part`) and in the message. Results are capped at [`MAX_RESULTS`]
-//! (GitHub keeps only that many per run): errors first, then warnings, then notes; the run then
-//! carries a notification saying how many were left out.
+//! location's properties (`part`), as a logical location (kind `member`) and in the message.
+//! Results are capped at [`MAX_RESULTS`] (GitHub keeps only that many per run): errors first,
+//! then warnings, then notes; the run then carries a notification saying how many were left out.
 
 use crate::fingerprint::{fingerprints, ProjectPaths};
 use crate::record::DocumentReport;
@@ -200,17 +200,25 @@ impl<W: Write> Sink for SarifSink<W> {
                 region.snippet = p
                     .snippet
                     .map(|s| sarif::ArtifactContent::builder().text(s).build());
+                let fqn = format!("{}/{}", p.uri, p.part.as_deref().unwrap_or(""));
                 let mut artifact = sarif::ArtifactLocation::builder()
                     .uri(p.uri)
                     .uri_base_id("%SRCROOT%")
                     .build();
+                let mut logical = None;
                 if let Some(part) = p.part {
                     let mut bag = sarif::PropertyBag::builder().build();
                     bag.additional_properties
                         .insert("part".into(), serde_json::json!(part));
                     artifact.properties = Some(bag);
+                    // The embedded file, as a member of the container.
+                    logical = Some(vec![sarif::LogicalLocation::builder()
+                        .name(part)
+                        .kind("member")
+                        .fully_qualified_name(fqn)
+                        .build()]);
                 }
-                let location = sarif::Location::builder()
+                let mut location = sarif::Location::builder()
                     .physical_location(
                         sarif::PhysicalLocation::builder()
                             .artifact_location(artifact)
@@ -218,6 +226,7 @@ impl<W: Write> Sink for SarifSink<W> {
                             .build(),
                     )
                     .build();
+                location.logical_locations = logical;
                 let mut fps = BTreeMap::new();
                 fps.insert("fsecheck/v1".to_string(), p.fingerprint);
                 sarif::Result::builder()
@@ -360,6 +369,10 @@ mod tests {
         assert_eq!(
             v["runs"][0]["results"][2]["locations"][0]["physicalLocation"]["artifactLocation"]
                 ["properties"]["part"],
+            "cda.xml"
+        );
+        assert_eq!(
+            v["runs"][0]["results"][2]["locations"][0]["logicalLocations"][0]["name"],
             "cda.xml"
         );
         assert!(v["runs"][0]["invocations"][0]["toolExecutionNotifications"].is_null());
