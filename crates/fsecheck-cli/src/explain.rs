@@ -194,14 +194,35 @@ pub fn run(
     Ok(false)
 }
 
-/// Ids close to `id`, for the "unknown rule" message.
-pub fn suggestions(id: &str) -> Vec<&'static str> {
+/// The "unknown rule" message, with the ids of the same family.
+pub fn unknown(id: &str) -> String {
     let family = id.split('/').next().unwrap_or("");
-    rules::all()
+    let same: Vec<&str> = rules::all()
         .into_iter()
         .filter(|r| r.id.split('/').next() == Some(family))
         .map(|r| r.id)
-        .collect()
+        .collect();
+    if let Some(local) = id.strip_prefix("sch/") {
+        format!(
+            "unknown rule id '{id}': not a built-in rule ({}), and no assert or report of the \
+             catalog schematron(s) searched starts with '{local}'",
+            same.join(", ")
+        )
+    } else if same.is_empty() {
+        let families: std::collections::BTreeSet<&str> = rules::all()
+            .into_iter()
+            .filter_map(|r| r.id.split('/').next())
+            .collect();
+        format!(
+            "unknown rule id '{id}'; rule ids start with one of: {}/ (see docs/RULES.md)",
+            families.into_iter().collect::<Vec<_>>().join("/, ")
+        )
+    } else {
+        format!(
+            "unknown rule id '{id}'; known in this family: {}",
+            same.join(", ")
+        )
+    }
 }
 
 #[cfg(test)]

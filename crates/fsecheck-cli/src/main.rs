@@ -173,10 +173,7 @@ fn main() -> ExitCode {
             if known {
                 Ok(ExitCode::SUCCESS)
             } else {
-                Err(UsageError(format!(
-                    "unknown rule id '{id}'; known in this family: {}",
-                    explain::suggestions(&id).join(", ")
-                )))
+                Err(UsageError(explain::unknown(&id)))
             }
         }),
     };
