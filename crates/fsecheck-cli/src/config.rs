@@ -1,6 +1,7 @@
 //! `fsecheck.toml`: given by `--config`, else the nearest one from the current folder upward.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Deserialize)]
@@ -14,6 +15,18 @@ pub struct Config {
     pub format: Option<String>,
     /// Default `--jobs`.
     pub jobs: Option<usize>,
+    /// Reports written on every run, FORMAT = FILE (relative to the config file); `--output`
+    /// replaces them.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, PathBuf>,
+    /// Globs of walked files to skip (matched against the path as walked and its project path).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Per-rule severity overrides: `"sch/W001" = "error"`; `"off"` drops the rule's findings.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+    /// Folder (or PEM file) of trusted certificates for signature checks, relative to the config.
+    pub trust_anchors: Option<PathBuf>,
 }
 
 pub struct Loaded {
@@ -24,10 +37,14 @@ pub struct Loaded {
 impl Loaded {
     /// The catalog path made absolute against the config file's folder.
     pub fn catalog(&self) -> Option<PathBuf> {
-        let c = self.config.catalog.as_ref()?;
+        Some(self.resolve(self.config.catalog.as_ref()?))
+    }
+
+    /// A path of the config made absolute against the config file's folder.
+    pub fn resolve(&self, c: &Path) -> PathBuf {
         match (&self.path, c.is_absolute()) {
-            (Some(p), false) => Some(p.parent().unwrap_or(Path::new(".")).join(c)),
-            _ => Some(c.clone()),
+            (Some(p), false) => p.parent().unwrap_or(Path::new(".")).join(c),
+            _ => c.to_path_buf(),
         }
     }
 }

@@ -2,12 +2,15 @@
 
 mod catalog_info;
 mod config;
+mod explain;
+mod filters;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fsecheck_catalog::Catalog;
 use fsecheck_engine::{
     collect_inputs, run_ordered, Engine, EngineOptions, Input, Metadata, WalkOptions,
 };
+use fsecheck_report::baseline::{Baseline, BaselineWriter};
 use fsecheck_report::human::HumanSink;
 use fsecheck_report::{FailOn, JsonSink, JsonlSink, Sink, Summary};
 use std::io::{IsTerminal, Write};
@@ -30,11 +33,26 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check documents and folders (recursively).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Inspect the catalog.
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Explain a rule id: a built-in rule, or a schematron assert (`sch/ERRORE-5 --doc-type LDO`).
+    Explain {
+        /// The rule id, e.g. xml/not-well-formed or sch/ERRORE-5.
+        id: String,
+        /// Document type whose catalog schematron to read (LDO, VPS, ...); default: all.
+        #[arg(long, value_name = "KEY")]
+        doc_type: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        catalog: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -83,7 +101,7 @@ struct CheckArgs {
     /// Apply this schematron file to every document instead of the catalog's choice.
     #[arg(long, value_name = "FILE")]
     schematron: Option<PathBuf>,
-    /// Format written to standard output: human, json, jsonl.
+    /// Format written to standard output: human, json, jsonl, sarif, junit, gitlab, csv, html.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
     /// Also write FORMAT to FILE (repeatable), e.g. --output jsonl=report.jsonl.
@@ -127,6 +145,24 @@ struct CheckArgs {
     /// No colours in human output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
+    /// Hide the findings recorded in this baseline file: report only new ones.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current warnings and errors in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Redact personal data in every format (default: only sarif, gitlab, junit and html).
+    #[arg(long, conflicts_with = "no_redact")]
+    redact: bool,
+    /// Never redact personal data, not even in sarif, gitlab, junit and html.
+    #[arg(long)]
+    no_redact: bool,
+    /// Skip walked files matching this glob (repeatable; adds to `exclude` in fsecheck.toml).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// No progress bar (it is only ever shown on a terminal, and never with --quiet).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 /// A usage or configuration error: exit code 2.
@@ -139,9 +175,10 @@ impl<T: std::fmt::Display> From<T> for UsageError {
 }
 
 fn main() -> ExitCode {
+    fsecheck_engine::rules::register_rules();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Catalog {
             command:
                 CatalogCommand::Info {
@@ -152,6 +189,26 @@ fn main() -> ExitCode {
         } => open_catalog(catalog.as_deref(), config.as_deref())
             .and_then(|c| catalog_info::print(&c, json).map_err(UsageError::from))
             .map(|()| ExitCode::SUCCESS),
+        Command::Explain {
+            id,
+            doc_type,
+            catalog,
+            config,
+            json,
+        } => explain::run(
+            &id,
+            doc_type.as_deref(),
+            || open_catalog(catalog.as_deref(), config.as_deref()).map_err(|e| e.0),
+            json,
+        )
+        .map_err(UsageError)
+        .and_then(|known| {
+            if known {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(UsageError(explain::unknown(&id)))
+            }
+        }),
     };
     match result {
         Ok(code) => code,
@@ -171,22 +228,42 @@ fn open_catalog(
     Ok(Catalog::open(&dir)?)
 }
 
+/// Formats that redact personal data unless `--no-redact`.
+const REDACTED_BY_DEFAULT: &[&str] = &["sarif", "gitlab", "junit", "html"];
+
+#[allow(clippy::too_many_arguments)]
 fn make_sink(
     format: &str,
     out: Box<dyn Write>,
     color: bool,
     quiet: bool,
     meta: &serde_json::Value,
+    redact: Option<bool>,
+    fail_on: FailOn,
 ) -> Result<Box<dyn Sink>, UsageError> {
-    Ok(match format {
+    use fsecheck_report::{csvout, gitlab, html, junit, sarif};
+    let redact = redact.unwrap_or(REDACTED_BY_DEFAULT.contains(&format));
+    let sink: Box<dyn Sink> = match format {
         "human" => Box::new(HumanSink::new(out, color, quiet)),
         "json" => Box::new(JsonSink::new(out, meta.clone())),
         "jsonl" => Box::new(JsonlSink::new(out)),
+        "sarif" => Box::new(sarif::SarifSink::new(out, redact)),
+        "junit" => Box::new(junit::JunitSink::new(out, redact, fail_on)),
+        "gitlab" => Box::new(gitlab::GitlabSink::new(out, redact)),
+        "csv" => Box::new(csvout::CsvSink::new(out, redact)),
+        "html" => Box::new(html::HtmlSink::new(out, redact)),
         other => {
             return Err(UsageError(format!(
-                "unknown format '{other}' (this build supports: human, json, jsonl)"
+                "unknown format '{other}' (this build supports: human, json, jsonl, sarif, junit, \
+                 gitlab, csv, html)"
             )))
         }
+    };
+    // The formats without their own redaction get it by wrapping (only with --redact).
+    Ok(if redact && matches!(format, "human" | "json" | "jsonl") {
+        Box::new(fsecheck_report::redact::RedactingSink::new(sink))
+    } else {
+        sink
     })
 }
 
@@ -265,6 +342,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             "fingerprint": catalog.provenance.fingerprint,
         },
     });
+    let redact = match (args.redact, args.no_redact) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    // Formats that show snippets or redact the patient's data need the checked text.
+    let needs_source = |f: &str| {
+        matches!(f, "human" | "sarif" | "html")
+            || redact.unwrap_or(REDACTED_BY_DEFAULT.contains(&f))
+    };
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     sinks.push(make_sink(
         &stdout_format,
@@ -272,23 +359,65 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
         color,
         args.quiet,
         &meta,
+        redact,
+        fail_on,
     )?);
-    let mut wants_source = stdout_format == "human";
-    for spec in &args.outputs {
-        let (format, file) = spec
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
-        let f =
-            std::fs::File::create(file).map_err(|e| UsageError(format!("--output {file}: {e}")))?;
-        wants_source |= format == "human";
+    let mut wants_source = needs_source(&stdout_format);
+    let outputs: Vec<(String, PathBuf)> = if args.outputs.is_empty() {
+        loaded
+            .config
+            .outputs
+            .iter()
+            .map(|(f, p)| (f.clone(), loaded.resolve(p)))
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for spec in &args.outputs {
+            let (format, file) = spec
+                .split_once('=')
+                .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
+            v.push((format.to_string(), PathBuf::from(file)));
+        }
+        v
+    };
+    for (format, file) in &outputs {
+        let f = std::fs::File::create(file)
+            .map_err(|e| UsageError(format!("--output {}: {e}", file.display())))?;
+        wants_source |= needs_source(format);
         sinks.push(make_sink(
             format,
             Box::new(std::io::BufWriter::new(f)),
             false,
             args.quiet,
             &meta,
+            redact,
+            fail_on,
         )?);
     }
+    let overrides = filters::Overrides::parse(&loaded.config.severity)?;
+    if let Some(t) = &loaded.config.trust_anchors {
+        // Read by the signature stage; checked here so that a typo is a config error.
+        let t = loaded.resolve(t);
+        if !t.exists() {
+            return Err(UsageError(format!(
+                "config: trust-anchors {}: no such file or folder",
+                t.display()
+            )));
+        }
+    }
+    let mut baseline = match &args.baseline {
+        Some(p) => Some(Baseline::load(p)?),
+        None => None,
+    };
+    let mut baseline_writer = args.write_baseline.as_ref().map(BaselineWriter::new);
+    // --trust wins over `trust-anchors` in the config file.
+    let trust_path = args.trust.clone().or_else(|| {
+        loaded
+            .config
+            .trust_anchors
+            .as_ref()
+            .map(|t| loaded.resolve(t))
+    });
     let engine = Engine::with_stages(
         catalog,
         EngineOptions {
@@ -312,7 +441,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
                     CdaModeArg::Resource => fsecheck_pades::CdaMode::Resource,
                     CdaModeArg::Auto => fsecheck_pades::CdaMode::Auto,
                 },
-                trust: match &args.trust {
+                trust: match &trust_path {
                     Some(p) => fsecheck_pades::TrustStore::from_path(p)
                         .map_err(|e| UsageError(format!("--trust {}: {e}", p.display())))?,
                     None => fsecheck_pades::TrustStore::empty(),
@@ -332,10 +461,24 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             ..Default::default()
         },
     );
+    let mut exclude = loaded.config.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
+    let inputs = filters::Excludes::new(&exclude, &args.paths)?.filter(inputs);
+    let progress = filters::progress(inputs.len(), args.quiet || args.no_progress);
     let mut summary = Summary::default();
     let mut io_error: Option<std::io::Error> = None;
     let check = |i: &Input| engine.check_input(i);
     run_ordered(&inputs, jobs, &check, |mut report| {
+        progress.inc(1);
+        overrides.apply(&mut report);
+        if let Some(w) = baseline_writer.as_mut() {
+            if let Err(e) = w.record(&report) {
+                io_error.get_or_insert(e);
+            }
+        }
+        if let Some(b) = baseline.as_mut() {
+            b.apply(&mut report);
+        }
         summary.add(&report);
         for s in sinks.iter_mut() {
             if let Err(e) = s.record(&report) {
@@ -344,7 +487,14 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
         }
         report.source = None;
     });
+    progress.finish_and_clear();
     summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(w) = baseline_writer.as_mut() {
+        if let Err(e) = w.finish(&summary) {
+            eprintln!("error: writing the baseline failed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     for s in sinks.iter_mut() {
         if let Err(e) = s.finish(&summary) {
             io_error.get_or_insert(e);

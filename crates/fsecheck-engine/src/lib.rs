@@ -10,6 +10,7 @@ pub mod compiled;
 pub mod input;
 pub mod pipeline;
 pub mod requests;
+pub mod rules;
 pub mod runner;
 pub mod sniff;
 
