@@ -72,28 +72,35 @@ pub fn prescan(text: &str, limits: &Limits) -> Result<(), Box<Finding>> {
                 None => return Ok(()),
             }
         } else {
-            // A start tag: walk to its '>' honouring quoted attribute values.
+            // A start tag: jump between quotes and '>' (vectorised), honouring quoted values;
+            // '=' outside quotes counts attributes, a '<' outside quotes means broken markup.
             let mut j = p + 1;
-            let mut quote = 0u8;
             let mut attrs = 0usize;
             let mut closed = false;
-            while j < b.len() {
-                let c = b[j];
-                if quote != 0 {
-                    if c == quote {
-                        quote = 0;
-                    }
-                } else if c == b'"' || c == b'\'' {
-                    quote = c;
-                } else if c == b'=' {
-                    attrs += 1;
-                } else if c == b'>' {
-                    closed = true;
+            loop {
+                let Some(k) = memchr::memchr3(b'"', b'\'', b'>', &b[j..]).map(|k| j + k) else {
+                    j = b.len();
                     break;
-                } else if c == b'<' {
+                };
+                let seg = &b[j..k];
+                if memchr::memchr(b'<', seg).is_some() {
+                    j = k;
                     break;
                 }
-                j += 1;
+                attrs += memchr::memchr_iter(b'=', seg).count();
+                if b[k] == b'>' {
+                    j = k;
+                    closed = true;
+                    break;
+                }
+                // Skip the quoted value.
+                match memchr::memchr(b[k], &b[k + 1..]) {
+                    Some(e) => j = k + 1 + e + 1,
+                    None => {
+                        j = b.len();
+                        break;
+                    }
+                }
             }
             if attrs > limits.max_attributes {
                 return Err(at(
