@@ -19,7 +19,7 @@
 //! }
 //! ```
 //!
-//! The steps, in the gateway's order (see `docs/GATEWAY-terminology.md`):
+//! The steps, in the gateway's order (see `docs/GATEWAY.md (terminology section)`):
 //! 1. re-mapping of `value` code systems under six observation codes;
 //! 2. extraction of every element carrying `@codeSystem`;
 //! 3. allow-listed systems dropped;

@@ -1,5 +1,5 @@
 //! Pins the outcome of the ministry validator's 35 `*DIZ*` test documents (expected to fail on
-//! dictionaries) under today's catalog snapshot; `docs/GATEWAY-terminology.md` explains each.
+//! dictionaries) under today's catalog snapshot; `docs/GATEWAY.md (terminology section)` explains each.
 //!
 //! For each document: the gateway's message (the stage as the gateway runs it) and, running on
 //! past the blocking steps, the terminology errors the document has that its family's OK document

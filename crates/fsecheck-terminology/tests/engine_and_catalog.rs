@@ -259,6 +259,6 @@ fn whole_corpus_invariants() {
         );
         assert!(errors(&all).len() >= errors(&f).len(), "{}", path.display());
     }
-    // Today's snapshot fails most of the validator corpus (see docs/GATEWAY-terminology.md).
+    // Today's snapshot fails most of the validator corpus (see docs/GATEWAY.md (terminology section)).
     assert_eq!(with_message, 864);
 }
