@@ -23,4 +23,4 @@ corpus:
 
 # Check the project's fixtures.
 fixtures:
-    cargo run --release -p fsecheck-cli -- check --catalog {{catalog}} fixtures
+    cargo run --release -p fsecheck-cli -- check --catalog {{catalog}} fixtures/cda fixtures/broken
