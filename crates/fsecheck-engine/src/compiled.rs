@@ -54,11 +54,6 @@ impl SchematronCache {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
-
-    /// How many schematrons were compiled.
-    pub fn compiled(&self) -> usize {
-        self.slots.lock().map(|m| m.len()).unwrap_or(0)
-    }
 }
 
 /// Compile a `--schematron` override up front: a broken file stops the run (exit 2).

@@ -10,6 +10,7 @@ use fsecheck_cda::{header, DocType, Header};
 use fsecheck_core::{Finding, Stage};
 use fsecheck_report::{CdaSummary, DocumentReport, GatewayContext, GatewayVerdict, Kind};
 use fsecheck_xml::{Limits, LineIndex};
+use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -175,8 +176,12 @@ impl Engine {
         }
         match sniffed {
             Sniffed::Xml => {
-                let facts = self.check_xml(bytes, &mut report);
-                self.check_metadata(path, facts.as_ref(), None, &mut report);
+                let (meta, meta_findings) = self.metadata_for(path);
+                let facts = self.check_xml(bytes, &mut report, meta.is_some());
+                report.findings.extend(meta_findings);
+                if let Some(meta) = meta {
+                    self.check_metadata(&meta, facts.as_ref(), None, &mut report);
+                }
             }
             Sniffed::Pdf => {
                 let warnings = self.check_pdf(&bytes, &mut report, path);
@@ -256,7 +261,7 @@ impl Engine {
         path: Option<&Path>,
     ) -> Vec<String> {
         let t = Instant::now();
-        let pdf = fsecheck_pades::analyze(bytes, &self.options.pades);
+        let mut pdf = fsecheck_pades::analyze(bytes, &self.options.pades);
         report.timing_ms.insert("pdf".into(), ms(t));
         report.findings.extend(pdf.findings.iter().cloned());
         // What the gateway's validation answers for the container (input gate, then extraction),
@@ -304,53 +309,60 @@ impl Engine {
             "gateway": pdf.gateway,
             "ades": pdf.ades,
         }));
+        let (meta, meta_findings) = self.metadata_for(path);
         let mut facts = None;
-        if let Some(cda) = &pdf.cda {
-            let part = cda.name.clone().unwrap_or_else(|| "cda.xml".into());
+        if let Some(cda) = pdf.cda.take() {
+            let part = cda.name.unwrap_or_else(|| "cda.xml".into());
             let first = report.findings.len();
-            facts = self.check_xml(cda.bytes.clone(), report);
+            facts = self.check_xml(cda.bytes, report, meta.is_some());
             for f in &mut report.findings[first..] {
                 if f.location.part.is_none() {
                     f.location.part = Some(part.clone());
                 }
             }
         }
-        self.check_metadata(path, facts.as_ref(), Some(bytes), report);
-        pdf.gateway.validation_warnings.clone()
+        report.findings.extend(meta_findings);
+        if let Some(meta) = meta {
+            self.check_metadata(&meta, facts.as_ref(), Some(bytes), report);
+        }
+        pdf.gateway.validation_warnings
     }
 
-    /// Check the request body and token given for this document (explicit or sidecars).
+    /// The request body and token to check with this document: `--metadata`/`--jwt`, else the
+    /// sidecars beside `path`; `None` when there is nothing to check. Unreadable sidecars are
+    /// findings.
+    fn metadata_for(&self, path: Option<&Path>) -> (Option<Cow<'_, Metadata>>, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let meta = if !self.options.explicit_metadata.is_empty() {
+            Some(Cow::Borrowed(&self.options.explicit_metadata))
+        } else {
+            path.map(|p| Cow::Owned(Metadata::sidecars(p, &mut findings)))
+        };
+        (meta.filter(|m| !m.is_empty()), findings)
+    }
+
+    /// Check the request body and token with the CDA facts and the PDF bytes.
     fn check_metadata(
         &self,
-        path: Option<&Path>,
+        meta: &Metadata,
         facts: Option<&fsecheck_metadata::CdaFacts>,
         pdf: Option<&[u8]>,
         report: &mut DocumentReport,
     ) {
         let t = Instant::now();
-        let sidecars;
-        let meta = if !self.options.explicit_metadata.is_empty() {
-            &self.options.explicit_metadata
-        } else if let Some(p) = path {
-            sidecars = Metadata::sidecars(p, &mut report.findings);
-            &sidecars
-        } else {
-            return;
-        };
-        if meta.is_empty() {
-            return;
-        }
         report
             .findings
             .extend(meta.check(facts, pdf, &self.options.metadata));
         report.timing_ms.insert("metadata".into(), ms(t));
     }
 
-    /// The XML stages; returns the CDA facts for the metadata cross-checks.
+    /// The XML stages; returns the CDA facts for the metadata cross-checks when `want_facts`
+    /// (reading them walks the tree once more, so only when metadata is checked).
     fn check_xml(
         &self,
         bytes: Vec<u8>,
         report: &mut DocumentReport,
+        want_facts: bool,
     ) -> Option<fsecheck_metadata::CdaFacts> {
         let t = Instant::now();
         let prepared = fsecheck_xml::prepare_owned(bytes, &self.options.limits);
@@ -388,10 +400,10 @@ impl Engine {
                 }
             }
         }
-        let facts = requests::cda_facts(&doc);
+        let facts = want_facts.then(|| requests::cda_facts(&doc));
         drop(doc);
         self.attach_source(report, text);
-        Some(facts)
+        facts
     }
 
     fn attach_source(&self, report: &mut DocumentReport, text: String) {
