@@ -287,11 +287,11 @@ fn load_csv(path: &Path) -> CodeSource {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return CodeSource::Missing(path.to_path_buf())
         }
-        Err(e) => return CodeSource::Broken(format!("{}: {e}", path.display())),
+        Err(e) => return CodeSource::Broken(format!("{}: {e}", catalog_relative(path))),
     };
     match parse_csv(file) {
         Ok(t) => CodeSource::Loaded(t),
-        Err(e) => CodeSource::Broken(format!("{}: {e}", path.display())),
+        Err(e) => CodeSource::Broken(format!("{}: {e}", catalog_relative(path))),
     }
 }
 
@@ -389,5 +389,14 @@ mod tests {
         assert_eq!(t.dotted_suggestion("4280"), Some("428.0"));
         assert_eq!(t.dotted_suggestion("428.0"), None);
         assert_eq!(t.dotted_suggestion("4281"), None);
+    }
+}
+
+/// A dictionary file named as the catalog does (`terminology/<oid>.csv`), so that messages do not
+/// depend on where the catalog is mounted (reports are compared and baselined across machines).
+pub(crate) fn catalog_relative(path: &Path) -> String {
+    match path.file_name() {
+        Some(name) => format!("terminology/{}", name.to_string_lossy()),
+        None => path.display().to_string(),
     }
 }

@@ -564,7 +564,10 @@ pub(crate) fn run(catalog: &Catalog, doc: &Document<'_>, opts: &CheckOptions) ->
             }
             CodeSource::Missing(p) => {
                 add_unavailable(&mut unavailable, it.system, k, || {
-                    format!("{} is not in the catalog", p.display())
+                    format!(
+                        "{} is not in the catalog",
+                        crate::catalog::catalog_relative(p)
+                    )
                 });
             }
             CodeSource::Broken(e) => {
