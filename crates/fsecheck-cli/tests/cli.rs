@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn os<S: AsRef<OsStr> + ?Sized>(s: &S) -> &OsStr {
     s.as_ref()
@@ -445,4 +445,93 @@ fn sidecars_and_request_files_are_checked_with_their_document() {
             assert_ne!(f["severity"], "error", "{}: {f}", r["path"]);
         }
     }
+}
+
+/// A catalog whose `POCD_MT000040UV02` schema set has a broken file (everything else linked to
+/// the shared catalog).
+fn catalog_with_broken_schema_set(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::symlink;
+    let src = catalog();
+    let root = dir.join("catalog");
+    std::fs::create_dir_all(root.join("schema")).unwrap();
+    for e in std::fs::read_dir(&src).unwrap().flatten() {
+        if e.file_name() != "schema" {
+            symlink(e.path(), root.join(e.file_name())).unwrap();
+        }
+    }
+    for set in std::fs::read_dir(src.join("schema")).unwrap().flatten() {
+        let to = root.join("schema").join(set.file_name());
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(set.path()).unwrap().flatten() {
+            if set.file_name() == "POCD_MT000040UV02" && f.file_name() == "voc.xsd" {
+                std::fs::write(to.join("voc.xsd"), "<xs:schema xmlns:xs=").unwrap();
+            } else {
+                symlink(f.path(), to.join(f.file_name())).unwrap();
+            }
+        }
+    }
+    root
+}
+
+#[test]
+fn a_broken_schema_set_is_a_finding_and_exit_2_and_only_the_set_used_is_compiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalog_with_broken_schema_set(dir.path());
+    let ldo = workspace().join("fixtures/cda/LDO.xml");
+    let out = fsecheck()
+        .args(["check", "--format", "jsonl", "--catalog"])
+        .arg(&cat)
+        .arg(&ldo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CDA schema set does not compile"), "{err}");
+    assert!(err.contains("voc.xsd"), "{err}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 1);
+    let ids: Vec<&str> = recs[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"internal/schema-set-invalid"), "{ids:?}");
+
+    // A document of the other set never compiles the broken one: the run is clean.
+    let other = catalog()
+        .join("schema")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != "POCD_MT000040UV02")
+        .expect("a second schema set");
+    let text = std::fs::read_to_string(&ldo).unwrap().replace(
+        "extension=\"POCD_MT000040UV02\"",
+        &format!("extension=\"{other}\""),
+    );
+    let doc = dir.path().join("other-set.xml");
+    std::fs::write(&doc, text).unwrap();
+    let out = fsecheck()
+        .args([
+            "check",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "never",
+            "--catalog",
+        ])
+        .arg(&cat)
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(recs[0]["schema_set"], other.as_str());
 }

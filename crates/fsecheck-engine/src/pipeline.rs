@@ -40,8 +40,8 @@ pub struct Stages {
     pub schematrons: crate::compiled::SchematronCache,
     /// `--schematron FILE`, compiled up front.
     pub schematron_override: Option<Arc<fsecheck_schematron::Schematron>>,
-    /// The catalog's CDA schema sets, compiled at start-up, by `typeId/@extension`.
-    pub schema_sets: Vec<fsecheck_xsd::SchemaSet>,
+    /// The catalog's CDA schema sets by `typeId/@extension`, compiled on first use.
+    pub schema_sets: crate::compiled::SchemaSetCache,
 }
 
 impl Stages {
@@ -51,18 +51,9 @@ impl Stages {
             .map_err(|e| format!("catalog terminology: {e}"))?;
         let engines = fsecheck_terminology::Engines::load(&catalog.root)
             .map_err(|e| format!("catalog engines: {e}"))?;
-        let schema_sets = catalog
-            .schema_sets
-            .iter()
-            .map(|s| {
-                fsecheck_xsd::SchemaSet::load(&s.dir)
-                    .map_err(|e| format!("catalog schema set {}: {e}", s.type_id_extension))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Stages {
             terminology: Some(terminology),
             engines: Some(engines),
-            schema_sets,
             ..Stages::default()
         })
     }
@@ -454,19 +445,22 @@ impl Engine {
         }
         let Some(catalog) = &self.catalog else { return };
         if let Some(ext) = type_ext {
-            match catalog.schema_set(ext) {
-                Some(set) => {
-                    report.schema_set = Some(set.type_id_extension.clone());
-                    if let Some(xsd) = self
-                        .stages
-                        .schema_sets
-                        .iter()
-                        .find(|x| x.name() == set.type_id_extension)
-                    {
-                        let t = Instant::now();
-                        report.findings.extend(xsd.validate(doc));
-                        report.timing_ms.insert("xsd".into(), ms(t));
-                    }
+            match self.stages.schema_sets.get(catalog, ext) {
+                Some(Ok(xsd)) => {
+                    report.schema_set = Some(xsd.name().to_string());
+                    let t = Instant::now();
+                    report.findings.extend(xsd.validate(doc));
+                    report.timing_ms.insert("xsd".into(), ms(t));
+                }
+                Some(Err(msg)) => {
+                    report.schema_set = Some(ext.to_string());
+                    report.findings.push(
+                        Finding::error("internal/schema-set-invalid", Stage::Internal, msg)
+                            .with_hint(
+                                "The catalog's CDA schema set does not compile: a configuration \
+                                 error.",
+                            ),
+                    );
                 }
                 None => report.findings.push(
                     Finding::error(

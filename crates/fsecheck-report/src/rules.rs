@@ -63,6 +63,7 @@ const CORE_RULES: &[RuleDoc] = &[
     r("http/not-checked", Stage::Metadata, I, "The input is an HTTP request file; request checks are not enabled in this build."),
     r("input/sidecar", Stage::Input, I, "A `X.json`/`X.jwt` file beside `X.xml`/`X.pdf`: publication metadata checked together with that document, reported once here."),
     r("internal/schematron-invalid", Stage::Internal, E, "The catalog schematron chosen for this document does not compile: the catalog is broken (the run ends with exit code 2)."),
+    r("internal/schema-set-invalid", Stage::Internal, E, "The catalog CDA schema set chosen for this document (by typeId/@extension) does not compile: the catalog is broken (the run ends with exit code 2)."),
     r("http/unreadable", Stage::Metadata, E, "The .http request file could not be read."),
     r("http/no-gateway-request", Stage::Metadata, W, "The .http file holds no request to a Gateway FSE 2.0 document endpoint, so nothing was checked."),
     r("http/response-variable", Stage::Metadata, I, "A `{{name.response…}}` variable takes a value from a live response; it cannot be resolved offline."),

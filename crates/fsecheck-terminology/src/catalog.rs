@@ -26,11 +26,13 @@ pub struct DictionaryRecord {
 /// The codes of one managed system, from its CSV, grouped by version (`""` = null version).
 #[derive(Debug, Default)]
 pub(crate) struct CodeTable {
-    by_version: FxHashMap<Box<str>, FxHashSet<Box<str>>>,
-    all: FxHashSet<Box<str>>,
+    /// Few versions per system (usually one): a list beats a map.
+    by_version: Vec<(Box<str>, FxHashSet<Box<str>>)>,
+    /// The CSV as read, kept to build `undotted` on first need (only failing documents ask).
+    raw: Box<[u8]>,
     /// Codes with dots, keyed by the same code without them (`4280` → `428.0`): suggestions for
-    /// codes written without the dot (ICD-9-CM in many test documents).
-    undotted: FxHashMap<Box<str>, Box<str>>,
+    /// codes written without the dot (ICD-9-CM in many test documents). First one in file order.
+    undotted: OnceLock<FxHashMap<Box<str>, Box<str>>>,
 }
 
 impl CodeTable {
@@ -38,8 +40,11 @@ impl CodeTable {
     /// the version filter applying only when the (resolved) version is not null.
     pub(crate) fn contains(&self, code: &str, version: Option<&str>) -> bool {
         match version {
-            None => self.all.contains(code),
-            Some(v) => self.by_version.get(v).is_some_and(|s| s.contains(code)),
+            None => self.by_version.iter().any(|(_, s)| s.contains(code)),
+            Some(v) => self
+                .by_version
+                .iter()
+                .any(|(ver, s)| &**ver == v && s.contains(code)),
         }
     }
 
@@ -48,11 +53,24 @@ impl CodeTable {
         if code.contains('.') {
             return None;
         }
-        self.undotted.get(code).map(|c| &**c)
+        self.undotted
+            .get_or_init(|| {
+                let mut map = FxHashMap::default();
+                // The file parsed once already: re-reading it cannot fail differently.
+                let _ = for_each_row(&self.raw, |_, code| {
+                    if code.contains('.') {
+                        map.entry(code.replace('.', "").into())
+                            .or_insert_with(|| code.into());
+                    }
+                });
+                map
+            })
+            .get(code)
+            .map(|c| &**c)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.by_version.values().map(|s| s.len()).sum()
+        self.by_version.iter().map(|(_, s)| s.len()).sum()
     }
 }
 
@@ -282,55 +300,88 @@ pub(crate) fn max_version(records: &[DictionaryRecord]) -> Option<String> {
 }
 
 fn load_csv(path: &Path) -> CodeSource {
-    let file = match File::open(path) {
-        Ok(f) => f,
+    let raw = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return CodeSource::Missing(path.to_path_buf())
         }
         Err(e) => return CodeSource::Broken(format!("{}: {e}", catalog_relative(path))),
     };
-    match parse_csv(file) {
+    match parse_csv(raw) {
         Ok(t) => CodeSource::Loaded(t),
         Err(e) => CodeSource::Broken(format!("{}: {e}", catalog_relative(path))),
     }
 }
 
-fn parse_csv(reader: impl Read) -> Result<CodeTable, String> {
+/// Call `row(version, code)` for every record of a dictionary CSV (header naming `version` and
+/// `code`, in any order). Fields are read as bytes, one record buffer reused: this runs on the
+/// first document that needs the system, inside a one-document run's start-up time.
+fn for_each_row(raw: &[u8], mut row: impl FnMut(&str, &str)) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(reader);
-    let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+        .from_reader(raw);
+    let headers = rdr.byte_headers().map_err(|e| e.to_string())?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_ascii() == name.as_bytes())
+    };
     let (vcol, ccol) = match (col("version"), col("code")) {
         (Some(v), Some(c)) => (v, c),
         _ => {
             return Err(format!(
-                "header must name `version` and `code`, got {headers:?}"
+                "header must name `version` and `code`, got {:?}",
+                String::from_utf8_lossy(headers.as_slice())
             ))
         }
     };
-    let mut table = CodeTable::default();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| e.to_string())?;
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec).map_err(|e| e.to_string())? {
         let (Some(version), Some(code)) = (rec.get(vcol), rec.get(ccol)) else {
             continue;
         };
-        let code: Box<str> = code.into();
-        if code.contains('.') {
-            table
-                .undotted
-                .entry(code.replace('.', "").into())
-                .or_insert_with(|| code.clone());
-        }
-        table
-            .by_version
-            .entry(version.into())
-            .or_default()
-            .insert(code.clone());
-        table.all.insert(code);
+        let line = || rec.position().map_or(0, |p| p.line());
+        let version = std::str::from_utf8(version)
+            .map_err(|_| format!("line {}: version is not UTF-8", line()))?;
+        let code =
+            std::str::from_utf8(code).map_err(|_| format!("line {}: code is not UTF-8", line()))?;
+        row(version, code);
     }
-    Ok(table)
+    Ok(())
+}
+
+fn parse_csv(raw: Vec<u8>) -> Result<CodeTable, String> {
+    let mut by_version: Vec<(Box<str>, FxHashSet<Box<str>>)> = Vec::new();
+    let rows = memchr::memchr_iter(b'\n', &raw).count();
+    for_each_row(&raw, |version, code| {
+        let set = match by_version.iter().position(|(v, _)| &**v == version) {
+            Some(i) => &mut by_version[i].1,
+            None => {
+                let mut set = FxHashSet::default();
+                set.reserve(if by_version.is_empty() { rows } else { 16 });
+                by_version.push((version.into(), set));
+                &mut by_version.last_mut().expect("just pushed").1
+            }
+        };
+        if !set.contains(code) {
+            set.insert(code.into());
+        }
+    })?;
+    Ok(CodeTable {
+        by_version,
+        raw: raw.into_boxed_slice(),
+        undotted: OnceLock::new(),
+    })
+}
+
+/// A dictionary file named as the catalog does (`terminology/<oid>.csv`), so that messages do not
+/// depend on where the catalog is mounted (reports are compared and baselined across machines).
+pub(crate) fn catalog_relative(path: &Path) -> String {
+    match path.file_name() {
+        Some(name) => format!("terminology/{}", name.to_string_lossy()),
+        None => path.display().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -379,24 +430,18 @@ mod tests {
     #[test]
     fn csv_groups_codes_by_version() {
         let text = "version,code,description,release_date\n\"\",A,\"x, y\",2020-01-01\n2.1,B,b,\n";
-        let t = parse_csv(text.as_bytes()).unwrap();
+        let t = parse_csv(text.as_bytes().to_vec()).unwrap();
         assert!(t.contains("A", None));
         assert!(t.contains("B", None));
         assert!(t.contains("B", Some("2.1")));
         assert!(!t.contains("A", Some("2.1")));
         assert_eq!(t.len(), 2);
-        let t = parse_csv("version,code\n\"\",428.0\n".as_bytes()).unwrap();
+        let t = parse_csv(b"version,code\n\"\",428.0\n".to_vec()).unwrap();
         assert_eq!(t.dotted_suggestion("4280"), Some("428.0"));
         assert_eq!(t.dotted_suggestion("428.0"), None);
         assert_eq!(t.dotted_suggestion("4281"), None);
-    }
-}
-
-/// A dictionary file named as the catalog does (`terminology/<oid>.csv`), so that messages do not
-/// depend on where the catalog is mounted (reports are compared and baselined across machines).
-pub(crate) fn catalog_relative(path: &Path) -> String {
-    match path.file_name() {
-        Some(name) => format!("terminology/{}", name.to_string_lossy()),
-        None => path.display().to_string(),
+        // Two dotted codes without dots alike: the first in the file is suggested.
+        let t = parse_csv(b"version,code\n\"\",12.3\n\"\",1.23\n".to_vec()).unwrap();
+        assert_eq!(t.dotted_suggestion("123"), Some("12.3"));
     }
 }
