@@ -56,7 +56,8 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
 }
 
-/// Decode `bytes`, then check the prolog (DOCTYPE) and the limits without building a tree.
+/// Decode `bytes`, then check the prolog (DOCTYPE) and the attribute limit without building a
+/// tree (nesting depth is checked by [`parse`] on the tree).
 /// `text` is `None` when the document must not be parsed; `findings` then says why.
 pub fn prepare(bytes: &[u8], limits: &Limits) -> Prepared {
     prepare_owned(bytes.to_vec(), limits)
@@ -100,14 +101,17 @@ pub fn size_finding(size: u64, max: u64) -> Finding {
 }
 
 /// Parse prepared text. DTDs are refused; a not-well-formed document gives `xml/not-well-formed`
-/// with line:col and the offending line.
+/// with line:col and the offending line; a tree nested deeper than the limit gives `xml/too-deep`.
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<roxmltree::Document<'a>, Box<Finding>> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: limits.max_nodes,
         ..roxmltree::ParsingOptions::default()
     };
-    roxmltree::Document::parse_with_options(text, opts).map_err(|e| Box::new(parse_error(text, &e)))
+    let doc = roxmltree::Document::parse_with_options(text, opts)
+        .map_err(|e| Box::new(parse_error(text, &e)))?;
+    prescan::check_depth(&doc, limits)?;
+    Ok(doc)
 }
 
 fn parse_error(text: &str, e: &roxmltree::Error) -> Finding {
@@ -134,9 +138,12 @@ fn parse_error(text: &str, e: &roxmltree::Error) -> Finding {
     };
     let index = LineIndex::new(text);
     let line_text = index.line_text(text, pos.row);
-    let mut f = Finding::error(id, Stage::Xml, format!("not well-formed: {e}"))
-        .with_hint(hint)
-        .with_line_col(pos.row, pos.col);
+    let mut f = match e {
+        // Not in the prolog (the prescan looks there): still the gateway's DOCTYPE refusal.
+        E::DtdDetected => prescan::doctype_finding(text.contains("<!ENTITY")),
+        _ => Finding::error(id, Stage::Xml, format!("not well-formed: {e}")).with_hint(hint),
+    }
+    .with_line_col(pos.row, pos.col);
     if !line_text.is_empty() {
         f = f.with_detail("line_text", truncate_chars(line_text, 200));
     }
