@@ -432,10 +432,15 @@ impl<'a, 'i> Loader<'a, 'i> {
     }
 
     fn compile_all(&mut self) -> Result<(), SchemaError> {
-        let mut keys: Vec<(Kind, QName)> = self.defs.keys().cloned().collect();
-        keys.sort_by(|a, b| a.1.cmp(&b.1));
-        for (kind, q) in keys {
-            let (inst, id) = self.defs[&(kind, q.clone())];
+        let mut defs: Vec<((Kind, QName), (usize, NodeId))> =
+            self.defs.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        defs.sort_by(|a, b| a.0 .1.cmp(&b.0 .1));
+        let simple = defs.iter().filter(|d| d.0 .0 == Kind::Simple).count();
+        let complex = defs.iter().filter(|d| d.0 .0 == Kind::Complex).count();
+        self.simple_ids.reserve(simple);
+        self.model.types.reserve(simple + complex);
+        self.complex_ids.reserve(complex);
+        for ((kind, q), (inst, id)) in defs {
             let n = self.node(inst, id);
             match kind {
                 Kind::Simple => {
