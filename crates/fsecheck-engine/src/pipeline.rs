@@ -120,7 +120,7 @@ impl Engine {
                     size,
                     self.options.limits.max_bytes,
                 ));
-                return self.finish(report);
+                return self.finish(report, 201);
             }
             Err(e) => {
                 let id = if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -132,7 +132,7 @@ impl Engine {
                     Finding::error(id, Stage::Input, format!("cannot read the file: {e}"))
                         .with_hint("The file vanished, is not readable, or is not a regular file."),
                 );
-                return self.finish(report);
+                return self.finish(report, 201);
             }
         };
         report.size = bytes.len() as u64;
@@ -160,7 +160,7 @@ impl Engine {
                         doc.display()
                     ),
                 ));
-                let mut r = self.finish(report);
+                let mut r = self.finish(report, 201);
                 r.gateway = None;
                 return r;
             }
@@ -170,13 +170,15 @@ impl Engine {
                 let (meta, meta_findings) = self.metadata_for(path);
                 let facts = self.check_xml(bytes, &mut report, meta.is_some());
                 report.findings.extend(meta_findings);
+                let success = meta.as_ref().map_or(201, |m| m.success_status());
                 if let Some(meta) = meta {
                     self.check_metadata(&meta, facts.as_ref(), None, &mut report);
                 }
+                return self.finish(report, success);
             }
             Sniffed::Pdf => {
-                let warnings = self.check_pdf(&bytes, &mut report, path);
-                let mut r = self.finish(report);
+                let (warnings, success) = self.check_pdf(&bytes, &mut report, path);
+                let mut r = self.finish(report, success);
                 // The gateway prefixes its PDF warnings (signed in validation, no extraction mode).
                 if let Some(g) = r.gateway.as_mut().filter(|g| g.accepted()) {
                     if !warnings.is_empty() {
@@ -223,10 +225,11 @@ impl Engine {
                 report.findings.push(f);
             }
         }
-        self.finish(report)
+        self.finish(report, 201)
     }
 
-    fn finish(&self, mut report: DocumentReport) -> DocumentReport {
+    /// `success`: the status of a successful answer (201, or 200 for a VERIFICA validation).
+    fn finish(&self, mut report: DocumentReport, success: u16) -> DocumentReport {
         for f in &mut report.findings {
             if f.location.path.is_empty() {
                 f.location.path = report.path.clone();
@@ -236,21 +239,21 @@ impl Engine {
         report.gateway = GatewayVerdict::compute(
             &report.findings,
             GatewayContext {
-                kind: report.kind,
-                document_checked: report.kind != Kind::Http,
+                success_status: success,
+                ..GatewayContext::new(report.kind)
             },
         );
         report
     }
 
     /// The PDF container, its signatures and its CDA (through the XML stages). Returns the
-    /// gateway's validation warning pieces.
+    /// gateway's validation warning pieces and the status of a successful answer.
     fn check_pdf(
         &self,
         bytes: &[u8],
         report: &mut DocumentReport,
         path: Option<&Path>,
-    ) -> Vec<String> {
+    ) -> (Vec<String>, u16) {
         let t = Instant::now();
         let mut pdf = fsecheck_pades::analyze(bytes, &self.options.pades);
         report.timing_ms.insert("pdf".into(), ms(t));
@@ -313,10 +316,11 @@ impl Engine {
             }
         }
         report.findings.extend(meta_findings);
+        let success = meta.as_ref().map_or(201, |m| m.success_status());
         if let Some(meta) = meta {
             self.check_metadata(&meta, facts.as_ref(), Some(bytes), report);
         }
-        pdf.gateway.validation_warnings
+        (pdf.gateway.validation_warnings, success)
     }
 
     /// The request body and token to check with this document: `--metadata`/`--jwt`, else the

@@ -74,6 +74,26 @@ impl Metadata {
         }
     }
 
+    /// The gateway's status for a successful answer to this request: 200 for a validation whose
+    /// `activity` is VERIFICA (also as Jackson's enum index 0, `ActivityEnum` order), else 201
+    /// (`ValidationCTL.validate`).
+    pub fn success_status(&self) -> u16 {
+        let Some((_, body)) = &self.body else {
+            return 201;
+        };
+        if self.operation() != Operation::Validation {
+            return 201;
+        }
+        let activity = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("activity").cloned());
+        match activity {
+            Some(serde_json::Value::String(a)) if a == "VERIFICA" || a == "0" => 200,
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(0) => 200,
+            _ => 201,
+        }
+    }
+
     pub fn check(
         &self,
         cda: Option<&CdaFacts>,

@@ -55,6 +55,21 @@ pub struct GatewayContext {
     pub kind: Kind,
     /// For request files: whether the attached document went through the validator stages.
     pub document_checked: bool,
+    /// The status of a successful answer: 201 for a validation with `activity` VALIDATION (and
+    /// for documents checked without a request body), 200 for `activity` VERIFICA
+    /// (`ValidationCTL.validate`; `reference/gateway.md` §1).
+    pub success_status: u16,
+}
+
+impl GatewayContext {
+    /// A context for `kind` whose document went through the validator, answered 201 on success.
+    pub fn new(kind: Kind) -> Self {
+        GatewayContext {
+            kind,
+            document_checked: kind != Kind::Http,
+            success_status: 201,
+        }
+    }
 }
 
 /// The gateway's title for an error type (`RestExecutionResultEnum`).
@@ -245,7 +260,7 @@ impl GatewayVerdict {
             warnings.push(s);
         }
         Some(GatewayVerdict {
-            status: 201,
+            status: ctx.success_status,
             error_type: None,
             title: None,
             instance: None,
@@ -271,10 +286,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> GatewayContext {
-        GatewayContext {
-            kind: Kind::Xml,
-            document_checked: true,
-        }
+        GatewayContext::new(Kind::Xml)
     }
 
     #[test]
@@ -329,14 +341,7 @@ mod tests {
                 "gateway_detail",
                 "Error while extracting CDA from PDF document",
             )];
-        let v = GatewayVerdict::compute(
-            &fs,
-            GatewayContext {
-                kind: Kind::Pdf,
-                document_checked: true,
-            },
-        )
-        .unwrap();
+        let v = GatewayVerdict::compute(&fs, GatewayContext::new(Kind::Pdf)).unwrap();
         assert_eq!(v.status, 400);
         assert_eq!(
             v.title.as_deref(),
@@ -371,12 +376,35 @@ mod tests {
     }
 
     #[test]
+    fn verifica_succeeds_with_200_and_errors_keep_their_status() {
+        // ValidationCTL.validate: 201 for activity VALIDATION, 200 for VERIFICA.
+        let verifica = GatewayContext {
+            success_status: 200,
+            ..GatewayContext::new(Kind::Pdf)
+        };
+        let w = vec![Finding::warning("sch/W001", Stage::Schematron, "W001| w")];
+        let v = GatewayVerdict::compute(&w, verifica).unwrap();
+        assert_eq!((v.status, v.accepted()), (200, true));
+        assert_eq!(v.warning.as_deref(), Some("[W001| w]"));
+        assert_eq!(v.summary(), "200 accepted with warnings");
+        let e = vec![Finding::error("sch/ERRORE-1", Stage::Schematron, "e")];
+        assert_eq!(GatewayVerdict::compute(&e, verifica).unwrap().status, 422);
+        assert_eq!(
+            GatewayVerdict::compute(&[], GatewayContext::new(Kind::Pdf))
+                .unwrap()
+                .status,
+            201
+        );
+    }
+
+    #[test]
     fn non_pdf_input_is_415() {
         let v = GatewayVerdict::compute(
             &[],
             GatewayContext {
                 kind: Kind::Other,
                 document_checked: false,
+                success_status: 201,
             },
         )
         .unwrap();
