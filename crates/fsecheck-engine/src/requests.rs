@@ -74,15 +74,15 @@ impl Metadata {
         }
     }
 
-    /// The gateway's status for a successful answer to this request: 200 for a validation whose
-    /// `activity` is VERIFICA (also as Jackson's enum index 0, `ActivityEnum` order), else 201
-    /// (`ValidationCTL.validate`).
+    /// The gateway's status for a successful answer to this request: 202 for a publication
+    /// (`PublicationCTL`), 200 for a validation whose `activity` is VERIFICA (also as Jackson's
+    /// enum index 0, `ActivityEnum` order), else 201 (`ValidationCTL.validate`).
     pub fn success_status(&self) -> u16 {
         let Some((_, body)) = &self.body else {
             return 201;
         };
         if self.operation() != Operation::Validation {
-            return 201;
+            return 202;
         }
         let activity = serde_json::from_str::<serde_json::Value>(body)
             .ok()
@@ -233,4 +233,38 @@ pub fn check_http_file(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_body(body: &str) -> Metadata {
+        Metadata {
+            body: Some((PathBuf::from("x.json"), body.to_string())),
+            jwt: None,
+        }
+    }
+
+    #[test]
+    fn success_status_follows_the_operation_and_activity() {
+        assert_eq!(Metadata::default().success_status(), 201);
+        assert_eq!(
+            with_body(r#"{"healthDataFormat":"CDA","mode":"ATTACHMENT","activity":"VALIDATION"}"#)
+                .success_status(),
+            201
+        );
+        assert_eq!(
+            with_body(r#"{"activity":"VERIFICA"}"#).success_status(),
+            200
+        );
+        assert_eq!(with_body(r#"{"activity":0}"#).success_status(), 200);
+        assert_eq!(
+            with_body(
+                r#"{"activity":"VALIDATION","identificativoDoc":"x","tipoDocumentoLivAlto":"REF"}"#
+            )
+            .success_status(),
+            202
+        );
+    }
 }
