@@ -95,11 +95,13 @@ pub struct DocIndex {
 
 impl DocIndex {
     pub fn new(doc: &Document) -> DocIndex {
-        let n = doc.descendants().count();
-        let mut names = vec![NOT_ELEMENT; n];
-        let mut child_start = Vec::with_capacity(n + 1);
-        let mut children = Vec::with_capacity(n / 2);
-        let mut subtree_end = vec![n as u32; n];
+        // Sized from the text (a node per `<` at most, plus text nodes): no counting pass.
+        let estimate = doc.input_text().len() / 16 + 16;
+        let mut names: Vec<u32> = Vec::with_capacity(estimate);
+        let mut child_start = Vec::with_capacity(estimate + 1);
+        let mut children = Vec::with_capacity(estimate / 2);
+        // Filled when a subtree closes; still open at the end: the end of the document.
+        let mut subtree_end: Vec<u32> = Vec::with_capacity(estimate);
         let mut stack: Vec<u32> = Vec::with_capacity(32);
         let known;
         {
@@ -108,6 +110,10 @@ impl DocIndex {
             let mut cache: FnvMap<(usize, &str), u32> = FnvMap::default();
             for node in doc.descendants() {
                 let id = node.id().get_usize() as u32;
+                // Node ids are assigned in document order, the order `descendants` walks.
+                debug_assert_eq!(id as usize, names.len());
+                names.push(NOT_ELEMENT);
+                subtree_end.push(u32::MAX);
                 // close the subtrees this node is not part of
                 let parent = node.parent().map(|p| p.id().get_usize() as u32);
                 while let Some(&top) = stack.last() {
@@ -144,6 +150,10 @@ impl DocIndex {
             }
         }
         child_start.push(children.len() as u32);
+        let n = names.len() as u32;
+        for end in subtree_end.iter_mut().filter(|e| **e == u32::MAX) {
+            *end = n;
+        }
         DocIndex {
             doc_addr: doc as *const Document as usize,
             known,
