@@ -52,6 +52,12 @@ impl<T> OnceCache<T> {
         .clone()
     }
 
+    /// Has `name` been built (or failed to build) already?
+    pub fn is_built(&self, name: &str) -> bool {
+        let map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(name).is_some_and(|slot| slot.get().is_some())
+    }
+
     /// Configuration errors met so far (values that did not build).
     pub fn errors(&self) -> Vec<String> {
         self.errors
@@ -104,6 +110,14 @@ impl SchemaSetCache {
             SchemaSet::load(&set.dir)
                 .map_err(|e| format!("catalog schema set {}: {e}", set.type_id_extension))
         }))
+    }
+
+    /// Is the set for `extension` compiled (or known broken) already? `true` when the catalog
+    /// has no set for it (nothing to compile).
+    pub fn is_built(&self, catalog: &Catalog, extension: &str) -> bool {
+        catalog
+            .schema_set(extension)
+            .is_none_or(|set| self.0.is_built(&set.type_id_extension))
     }
 
     /// Configuration errors met so far (schema sets that did not compile).

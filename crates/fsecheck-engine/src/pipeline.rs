@@ -448,6 +448,27 @@ impl Engine {
             report.schematron = over.file_name().map(|n| n.to_string_lossy().into_owned());
         }
         let Some(catalog) = &self.catalog else { return };
+        // The first document of a schema set pays for compiling it; meanwhile another worker
+        // compiles its schematron and loads its dictionaries (a one-document run's start-up).
+        let mut terminology = None;
+        if let Some(ext) = type_ext.filter(|e| !self.stages.schema_sets.is_built(catalog, e)) {
+            let ((), term) = rayon::join(
+                || {
+                    let _ = self.stages.schema_sets.get(catalog, ext);
+                },
+                || {
+                    let selected = template_root.and_then(|r| catalog.select_schematron(r, None));
+                    if let (None, Some(e)) = (&self.stages.schematron_override, selected) {
+                        let _ = self.stages.schematrons.get(catalog, &e.name);
+                    }
+                    self.stages.terminology.as_ref().map(|term| {
+                        let t = Instant::now();
+                        (term.check(doc), ms(t))
+                    })
+                },
+            );
+            terminology = term;
+        }
         if let Some(ext) = type_ext {
             match self.stages.schema_sets.get(catalog, ext) {
                 Some(Ok(xsd)) => {
@@ -478,9 +499,12 @@ impl Engine {
             }
         }
         if let Some(term) = &self.stages.terminology {
-            let t = Instant::now();
-            report.findings.extend(term.check(doc));
-            report.timing_ms.insert("terminology".into(), ms(t));
+            let (findings, took) = terminology.unwrap_or_else(|| {
+                let t = Instant::now();
+                (term.check(doc), ms(t))
+            });
+            report.findings.extend(findings);
+            report.timing_ms.insert("terminology".into(), took);
         }
         if let (Some(engines), Some(root)) = (&self.stages.engines, template_root) {
             report.findings.extend(engines.check(root));
