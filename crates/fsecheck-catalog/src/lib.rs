@@ -291,23 +291,6 @@ impl Catalog {
     }
 }
 
-/// The version label written inside a schematron file: the leading `schematron versione: X`
-/// comment, and the `<title>`.
-pub fn inside_version(text: &str) -> (Option<String>, Option<String>) {
-    let head = &text[..text.len().min(4096)];
-    let label = head.find("versione:").map(|i| {
-        let rest = &head[i + "versione:".len()..];
-        let end = rest.find("-->").unwrap_or(rest.len()).min(40);
-        rest[..end].trim().to_string()
-    });
-    let title = head.find("<title>").and_then(|i| {
-        let rest = &head[i + 7..];
-        rest.find("</title>")
-            .map(|e| rest[..e].split_whitespace().collect::<Vec<_>>().join(" "))
-    });
-    (label.filter(|l| !l.is_empty()), title)
-}
-
 /// The commit of a git checkout, read from `.git` without running git.
 fn git_commit(root: &Path) -> Option<String> {
     let git = root.join(".git");
@@ -329,14 +312,6 @@ fn git_commit(root: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn version_label_and_title() {
-        let text = "<?xml version=\"1.0\"?>\n<!-- schematron versione: 5.3 -->\n<schema><title>Schematron  LDO\n V 1.2</title>";
-        let (label, title) = inside_version(text);
-        assert_eq!(label.as_deref(), Some("5.3"));
-        assert_eq!(title.as_deref(), Some("Schematron LDO V 1.2"));
-    }
 
     fn entry(root: &str, version: &str, deleted: bool, system: Option<&str>) -> SchematronEntry {
         SchematronEntry {

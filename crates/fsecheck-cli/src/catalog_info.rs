@@ -1,8 +1,9 @@
 //! `fsecheck catalog info`: provenance, the document types, and where the catalog contradicts
 //! itself (a schematron whose file name and inside version disagree).
 
-use fsecheck_catalog::{inside_version, Catalog};
+use fsecheck_catalog::Catalog;
 use fsecheck_cda::DOC_TYPES;
+use fsecheck_schematron::inside_version;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -19,6 +20,12 @@ struct Row {
 }
 
 pub fn print(catalog: &Catalog, json: bool) -> std::io::Result<()> {
+    crate::emit(&render(catalog, json)?)
+}
+
+fn render(catalog: &Catalog, json: bool) -> std::io::Result<String> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let mut rows = Vec::new();
     for e in catalog.mapping() {
         let (label, title) = catalog
@@ -53,11 +60,12 @@ pub fn print(catalog: &Catalog, json: bool) -> std::io::Result<()> {
             "document_types": rows,
             "registry_types_without_schematron": unmapped,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        let _ = writeln!(s, "{}", serde_json::to_string_pretty(&v)?);
+        return Ok(s);
     }
-    println!("catalog      {}", catalog.root.display());
-    println!(
+    let _ = writeln!(s, "catalog      {}", catalog.root.display());
+    let _ = writeln!(
+        s,
         "commit       {}",
         catalog
             .provenance
@@ -65,24 +73,27 @@ pub fn print(catalog: &Catalog, json: bool) -> std::io::Result<()> {
             .as_deref()
             .unwrap_or("unknown (not a git checkout)")
     );
-    println!(
+    let _ = writeln!(
+        s,
         "last sync    {}",
         catalog.provenance.last_sync.as_deref().unwrap_or("unknown")
     );
-    println!("fingerprint  {}", catalog.provenance.fingerprint);
+    let _ = writeln!(s, "fingerprint  {}", catalog.provenance.fingerprint);
     let sets: Vec<&str> = catalog
         .schema_sets
         .iter()
         .map(|s| s.type_id_extension.as_str())
         .collect();
-    println!("schema sets  {}", sets.join(", "));
-    println!();
-    println!(
+    let _ = writeln!(s, "schema sets  {}", sets.join(", "));
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
         "{:<15} {:<10} {:<36} {:<42} {:>7} {:>7}  title",
         "type", "LOINC", "templateId root", "schematron", "version", "inside"
     );
     for r in &rows {
-        println!(
+        let _ = writeln!(
+            s,
             "{:<15} {:<10} {:<36} {:<42} {:>7} {:>7}{} {}",
             r.doc_type.unwrap_or("?"),
             r.loinc.unwrap_or("?"),
@@ -96,13 +107,14 @@ pub fn print(catalog: &Catalog, json: bool) -> std::io::Result<()> {
     }
     let bad: Vec<&Row> = rows.iter().filter(|r| !r.consistent).collect();
     if !bad.is_empty() {
-        println!();
-        println!(
+        let _ = writeln!(s);
+        let _ = writeln!(s,
             "! {} schematron files carry a version inside that differs from the catalog's version (file name):",
             bad.len()
         );
         for r in bad {
-            println!(
+            let _ = writeln!(
+                s,
                 "  {} — catalog {}, inside \"schematron versione: {}\"",
                 r.schematron,
                 r.version,
@@ -111,11 +123,12 @@ pub fn print(catalog: &Catalog, json: bool) -> std::io::Result<()> {
         }
     }
     if !unmapped.is_empty() {
-        println!();
-        println!(
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
             "document types with no schematron in this catalog: {}",
             unmapped.join(", ")
         );
     }
-    Ok(())
+    Ok(s)
 }

@@ -107,7 +107,7 @@ fn sch_rules(catalog: &Catalog, id: &str, doc_type: Option<&str>) -> Result<Vec<
             continue;
         };
         let (_, text) = catalog.schematron_text(entry).map_err(|e| e.to_string())?;
-        let (inside, title) = fsecheck_catalog::inside_version(&text);
+        let (inside, title) = fsecheck_schematron::inside_version(&text);
         for (kind, context, test, message) in find_in_schematron(&text, local)
             .map_err(|e| format!("{}: not parseable XML: {e}", entry.name))?
         {
@@ -135,9 +135,24 @@ pub fn run(
     catalog: impl FnOnce() -> Result<Catalog, String>,
     json: bool,
 ) -> Result<bool, String> {
+    let mut s = String::new();
+    let known = render(&mut s, id, doc_type, catalog, json)?;
+    crate::emit(&s).map_err(|e| format!("writing to standard output: {e}"))?;
+    Ok(known)
+}
+
+fn render(
+    s: &mut String,
+    id: &str,
+    doc_type: Option<&str>,
+    catalog: impl FnOnce() -> Result<Catalog, String>,
+    json: bool,
+) -> Result<bool, String> {
+    use std::fmt::Write as _;
     if let Some(r) = rules::lookup(id) {
         if json {
-            println!(
+            let _ = writeln!(
+                s,
                 "{}",
                 serde_json::json!({
                     "id": r.id, "stage": r.stage, "severity": r.severity,
@@ -145,9 +160,9 @@ pub fn run(
                 })
             );
         } else {
-            println!("{}  ({} stage, {})\n", r.id, r.stage, r.severity);
-            println!("{}\n", r.summary);
-            println!("More: {}", rules::help_uri(r.id));
+            let _ = writeln!(s, "{}  ({} stage, {})\n", r.id, r.stage, r.severity);
+            let _ = writeln!(s, "{}\n", r.summary);
+            let _ = writeln!(s, "More: {}", rules::help_uri(r.id));
         }
         return Ok(true);
     }
@@ -155,7 +170,8 @@ pub fn run(
         let catalog = catalog()?;
         let found = sch_rules(&catalog, id, doc_type)?;
         if json {
-            println!(
+            let _ = writeln!(
+                s,
                 "{}",
                 serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?
             );
@@ -166,13 +182,15 @@ pub fn run(
         }
         for (i, r) in found.iter().enumerate() {
             if i > 0 {
-                println!();
+                let _ = writeln!(s);
             }
-            println!(
+            let _ = writeln!(
+                s,
                 "{}  ({} {}, schematron {})",
                 r.id, r.doc_type, r.kind, r.file
             );
-            println!(
+            let _ = writeln!(
+                s,
                 "  file:     {} (catalog version {}{})",
                 r.file,
                 r.catalog_version,
@@ -182,13 +200,17 @@ pub fn run(
                     .unwrap_or_default()
             );
             if let Some(t) = &r.title {
-                println!("  title:    {t}");
+                let _ = writeln!(s, "  title:    {t}");
             }
-            println!("  context:  {}", r.context.as_deref().unwrap_or("(none)"));
-            println!("  test:     {}", r.test.as_deref().unwrap_or("(none)"));
-            println!("  message:  {}", r.message);
+            let _ = writeln!(
+                s,
+                "  context:  {}",
+                r.context.as_deref().unwrap_or("(none)")
+            );
+            let _ = writeln!(s, "  test:     {}", r.test.as_deref().unwrap_or("(none)"));
+            let _ = writeln!(s, "  message:  {}", r.message);
         }
-        println!("\n{}", rules::help_text(id));
+        let _ = writeln!(s, "\n{}", rules::help_text(id));
         return Ok(true);
     }
     Ok(false)

@@ -219,6 +219,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Write a command's whole output to standard output. A reader that went away (`| head`) is not
+/// an error: the rest is simply not wanted.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
 fn open_catalog(
     flag: Option<&std::path::Path>,
     config: Option<&std::path::Path>,

@@ -535,3 +535,24 @@ fn a_broken_schema_set_is_a_finding_and_exit_2_and_only_the_set_used_is_compiled
     let recs = records(&out.stdout);
     assert_eq!(recs[0]["schema_set"], other.as_str());
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    use std::process::Stdio;
+    for args in [vec!["catalog", "info"], vec!["explain", "sch/ERRORE-1"]] {
+        let mut child = fsecheck()
+            .args(&args)
+            .arg("--catalog")
+            .arg(catalog())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the command writes (as `| head -0` would).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

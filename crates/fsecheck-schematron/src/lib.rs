@@ -25,6 +25,8 @@
 
 mod load;
 
+pub use load::inside_version;
+
 use fsecheck_core::{Finding, Severity, Stage};
 use fsecheck_xpath::{Item, Pattern, Variables, XPath};
 use roxmltree::Node;

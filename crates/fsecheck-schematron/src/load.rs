@@ -421,6 +421,27 @@ fn text_content(n: Node) -> String {
         .collect()
 }
 
+/// The version label and the title written inside a schematron file, read exactly as the loader
+/// reads them (for listings that do not compile the file). `None`s when the text is not XML.
+pub fn inside_version(text: &str) -> (Option<String>, Option<String>) {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let Ok(doc) = Document::parse_with_options(text, opts) else {
+        return (None, None);
+    };
+    let title = doc
+        .root_element()
+        .children()
+        .find(|c| is_iso(*c, "title"))
+        .map(|c| crate::normalize_ws(&text_content(c)));
+    (
+        version_label(&doc, title.as_deref().unwrap_or("")),
+        title.filter(|t| !t.is_empty()),
+    )
+}
+
 /// `schematron versione: X` in a comment before the root element; else a version number at the
 /// end of the title (`… V 1.2`, `… 1.1`).
 fn version_label(doc: &Document, title: &str) -> Option<String> {

@@ -271,3 +271,24 @@ fn prefixed_instances_and_unrelated_documents() {
     assert!(s.validate(&other).unwrap().is_empty());
     assert!(s.findings(&other).is_empty());
 }
+
+#[test]
+fn inside_version_reads_what_the_loader_reads() {
+    let with_comment = "<?xml version=\"1.0\"?>\n<!-- schematron versione: 5.3 -->\n<schema xmlns=\"http://purl.oclc.org/dsdl/schematron\"><title>Schematron  LDO\n V 1.2</title><pattern><rule context=\"/\"><assert test=\"true()\">x</assert></rule></pattern></schema>";
+    let (label, title) = fsecheck_schematron::inside_version(with_comment);
+    assert_eq!(label.as_deref(), Some("5.3"));
+    assert_eq!(title.as_deref(), Some("Schematron LDO V 1.2"));
+    let compiled = Schematron::from_str(with_comment, "x.sch").unwrap();
+    assert_eq!(compiled.version_label(), label.as_deref());
+    // No comment: the number ending the title.
+    let title_only = with_comment.replace("<!-- schematron versione: 5.3 -->", "");
+    let (label, _) = fsecheck_schematron::inside_version(&title_only);
+    assert_eq!(label.as_deref(), Some("1.2"));
+    assert_eq!(
+        Schematron::from_str(&title_only, "x.sch")
+            .unwrap()
+            .version_label(),
+        Some("1.2")
+    );
+    assert_eq!(fsecheck_schematron::inside_version("not xml"), (None, None));
+}
