@@ -19,6 +19,8 @@ figure{margin:8px 0 20px}
 figcaption{font-weight:600;margin-bottom:4px}
 svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}
 dt{font-weight:600;margin-top:6px}
+.legend span{margin-right:14px;font-size:12px}
+.legend .key{display:inline-block;width:10px;height:10px;margin-right:4px}
 code{font-size:12px}
 "#;
 
@@ -81,36 +83,35 @@ fn bar_chart(
     unit: &str,
 ) -> Markup {
     let per_group = series.len() as f64 * BAR_H + GAP;
-    let legend_h = if series.len() > 1 { 20.0 } else { 0.0 };
-    let height = legend_h + groups.len() as f64 * per_group + 4.0;
+    let height = groups.len() as f64 * per_group + 4.0;
     let width = LABEL_W + BAR_W + 90.0;
     let max = if max > 0.0 { max } else { 1.0 };
     html! {
         figure {
             figcaption { (caption) }
-            svg width=(width) height=(height) viewBox=(format!("0 0 {width} {height}")) role="img" aria-label=(caption) {
-                @if series.len() > 1 {
-                    @for (i, s) in series.iter().enumerate() {
-                        @let x = LABEL_W + i as f64 * 150.0;
-                        rect x=(x) y="4" width="10" height="10" fill=(s.color) {}
-                        text x=(x + 14.0) y="13" { (s.name) }
+            @if series.len() > 1 {
+                div.legend {
+                    @for s in series {
+                        span { span.key style=(format!("background:{}", s.color)) {} (s.name) }
                     }
                 }
+            }
+            svg width=(c(width)) height=(c(height)) viewBox=(format!("0 0 {} {}", c(width), c(height))) role="img" aria-label=(caption) {
                 @for (g, (label, values)) in groups.iter().enumerate() {
-                    @let y0 = legend_h + g as f64 * per_group;
-                    text x=(LABEL_W - 6.0) y=(y0 + series.len() as f64 * BAR_H / 2.0 + 4.0) text-anchor="end" { (label) }
+                    @let y0 = g as f64 * per_group;
+                    text x=(c(LABEL_W - 6.0)) y=(c(y0 + series.len() as f64 * BAR_H / 2.0 + 4.0)) text-anchor="end" { (label) }
                     @for (i, (s, v)) in series.iter().zip(values).enumerate() {
                         @let y = y0 + i as f64 * BAR_H;
                         @match v {
                             Some(v) => {
                                 @let w = (v / max * BAR_W).max(0.0);
-                                rect x=(LABEL_W) y=(y) width=(format!("{w:.1}")) height=(BAR_H - 2.0) fill=(s.color) {
+                                rect x=(c(LABEL_W)) y=(c(y)) width=(c(w)) height=(c(BAR_H - 2.0)) fill=(s.color) {
                                     title { (label) " · " (s.name) ": " (fmt(*v)) (unit) }
                                 }
-                                text x=(LABEL_W + w + 4.0) y=(y + BAR_H - 2.5) { (fmt(*v)) (unit) }
+                                text x=(c(LABEL_W + w + 4.0)) y=(c(y + BAR_H - 2.5)) { (fmt(*v)) (unit) }
                             }
                             None => {
-                                text x=(LABEL_W + 4.0) y=(y + BAR_H - 2.5) class="muted" { "—" }
+                                text x=(c(LABEL_W + 4.0)) y=(c(y + BAR_H - 2.5)) class="muted" { "—" }
                             }
                         }
                     }
@@ -122,6 +123,11 @@ fn bar_chart(
 
 fn fmt(v: f64) -> String {
     crate::fmt_num(v)
+}
+
+/// A coordinate, to a tenth of a pixel.
+fn c(v: f64) -> String {
+    format!("{v:.1}")
 }
 
 fn pct_cell(n: u64, p: Option<f64>) -> Markup {
