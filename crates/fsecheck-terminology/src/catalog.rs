@@ -333,6 +333,15 @@ fn parse_csv(reader: impl Read) -> Result<CodeTable, String> {
     Ok(table)
 }
 
+/// A dictionary file named as the catalog does (`terminology/<oid>.csv`), so that messages do not
+/// depend on where the catalog is mounted (reports are compared and baselined across machines).
+pub(crate) fn catalog_relative(path: &Path) -> String {
+    match path.file_name() {
+        Some(name) => format!("terminology/{}", name.to_string_lossy()),
+        None => path.display().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,14 +398,5 @@ mod tests {
         assert_eq!(t.dotted_suggestion("4280"), Some("428.0"));
         assert_eq!(t.dotted_suggestion("428.0"), None);
         assert_eq!(t.dotted_suggestion("4281"), None);
-    }
-}
-
-/// A dictionary file named as the catalog does (`terminology/<oid>.csv`), so that messages do not
-/// depend on where the catalog is mounted (reports are compared and baselined across machines).
-pub(crate) fn catalog_relative(path: &Path) -> String {
-    match path.file_name() {
-        Some(name) => format!("terminology/{}", name.to_string_lossy()),
-        None => path.display().to_string(),
     }
 }
