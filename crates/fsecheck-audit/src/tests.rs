@@ -60,7 +60,7 @@ fn hand_computed_rows() {
         &[
             ("sch/ERRORE-5", Stage::Schematron),
             ("sch/ERRORE-5", Stage::Schematron),
-            ("xsd/x", Stage::Xsd),
+            ("xsd/unexpected-element", Stage::Xsd),
         ],
     ));
     a.add(&xml(
@@ -139,7 +139,7 @@ fn hand_computed_rows() {
                 documents: 1
             },
             RuleCount {
-                id: "xsd/x".into(),
+                id: "xsd/unexpected-element".into(),
                 documents: 1
             },
         ]
@@ -182,7 +182,7 @@ fn hand_computed_rows() {
             "sch/ERRORE-5",
             "sch/not-found",
             "term/unknown-code",
-            "xsd/x"
+            "xsd/unexpected-element"
         ]
     );
     // Sizes: 10 30 20 100 100 100 100 5 0 0 → sorted 0 0 5 10 20 30 100 100 100 100.
@@ -212,7 +212,7 @@ fn csv_json_and_html_are_written() {
         "a.xml",
         Some("RSA"),
         7,
-        &[("sch/E", Stage::Schematron)],
+        &[("sch/ERRORE-1", Stage::Schematron)],
     ));
     a.add(&pdf("b.pdf", None, "unsigned", "fail", ""));
     let dir = tempfile::tempdir().unwrap();
@@ -222,7 +222,7 @@ fn csv_json_and_html_are_written() {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0], CSV_COLUMNS.join(","));
     assert!(lines[1].starts_with("RSA,Referto di Specialistica Ambulatoriale,1,1,0,0,0,,"));
-    assert!(lines[1].ends_with(",7,true,sch/E (1)"));
+    assert!(lines[1].ends_with(",7,true,sch/ERRORE-1 (1)"));
     assert!(lines[3].starts_with("all,all documents,2,1,1,0,0,0,"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("audit.json")).unwrap())
