@@ -258,7 +258,7 @@ pub(crate) fn render(rows: &[RowStats], total: &RowStats) -> Markup {
                         dt { "Signed PAdES (gateway lens)" } dd { "PDFs whose signature the gateway's check finds valid (signature_check = valid), of the row's PDFs." }
                         dt { "Signed PAdES (AdES lens)" } dd { "PDFs with a PAdES baseline signature (level B-B or higher) and an AdES verdict of pass or warn, of the row's PDFs." }
                         dt { "Valid per stage" } dd { "Documents whose CDA2 was read and that have no error of that stage, of the documents whose CDA2 was read." }
-                        dt { "Gateway would accept" } dd { "Documents the gateway would answer 201, of the documents whose gateway answer is known (XML is judged as if sent in a PDF; other files get 415)." }
+                        dt { "Gateway would accept" } dd { "Documents the gateway would answer with a success (2xx), of the documents whose gateway answer is known (XML is judged as if sent in a PDF; other files get 415)." }
                         dt { "Median size" } dd { "Of the input files' sizes; exact up to 4,096 documents per row, then within 0.55 % (marked ≈)." }
                     }
                 }
