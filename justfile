@@ -24,3 +24,14 @@ corpus:
 # Check the project's fixtures.
 fixtures:
     cargo run --release -p fsecheck-cli -- check --catalog {{catalog}} fixtures/cda fixtures/broken
+
+# Audit the shared corpus (writes out/audit/audit.{csv,json,html}).
+audit:
+    cargo run --release -p fsecheck-cli -- audit --catalog {{catalog}} --out out/audit --fail-on never ../shared/corpus
+
+# Audit at scale: replicate the validator corpus to 100,000 files under /tmp and measure the audit
+# (peak RSS: "Maximum resident set size"; figures in docs/PERFORMANCE.md).
+bench-audit count="100000":
+    cargo build --release -p fsecheck-cli
+    scripts/replicate-corpus.sh ../shared/corpus/validator /tmp/fsecheck-scale {{count}}
+    /usr/bin/time -v target/release/fsecheck audit --catalog {{catalog}} --out /tmp/fsecheck-scale-audit --fail-on never --no-progress /tmp/fsecheck-scale

@@ -1,9 +1,11 @@
 //! `fsecheck`: check Italian FSE 2.0 CDA documents the way the Gateway FSE 2.0 does, offline.
 
+mod audit;
 mod catalog_info;
 mod config;
 mod explain;
 mod filters;
+mod merge;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fsecheck_catalog::Catalog;
@@ -34,6 +36,10 @@ struct Cli {
 enum Command {
     /// Check documents and folders (recursively).
     Check(Box<CheckArgs>),
+    /// Check like `check` and write an audit per document type (CSV, JSON, HTML) to --out DIR.
+    Audit(Box<audit::AuditArgs>),
+    /// Merge JSONL record files (e.g. shard outputs), each sorted by path, into one sorted stream.
+    Merge(Box<merge::MergeArgs>),
     /// Inspect the catalog.
     Catalog {
         #[command(subcommand)]
@@ -178,7 +184,9 @@ fn main() -> ExitCode {
     fsecheck_engine::rules::register_rules();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(args) => check(*args),
+        Command::Check(args) => check(*args, RunExtras::default()),
+        Command::Audit(args) => audit::run(*args),
+        Command::Merge(args) => merge::run(*args),
         Command::Catalog {
             command:
                 CatalogCommand::Info {
@@ -298,7 +306,35 @@ fn explicit_metadata(args: &CheckArgs) -> Result<Metadata, UsageError> {
     })
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
+/// What a command built on `check` (audit) adds to the run.
+#[derive(Default)]
+struct RunExtras {
+    /// More sinks, fed every record after the others.
+    sinks: Vec<Box<dyn Sink>>,
+    /// No `--format` sink on standard output (the extra sinks write there themselves).
+    no_stdout_format: bool,
+}
+
+/// `fail-on` from the flag, else from the config file, else `error`.
+fn resolve_fail_on(flag: Option<FailOnArg>, config: Option<&str>) -> Result<FailOn, UsageError> {
+    Ok(match flag {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => match config {
+            None | Some("error") => FailOn::Error,
+            Some("warning") => FailOn::Warning,
+            Some("never") => FailOn::Never,
+            Some(x) => {
+                return Err(UsageError(format!(
+                    "config: fail-on '{x}' is not error, warning or never"
+                )))
+            }
+        },
+    })
+}
+
+fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
     let started = Instant::now();
     let loaded = config::load(args.config.as_deref())?;
     let (catalog_dir, _) =
@@ -312,21 +348,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             )));
         }
     }
-    let fail_on = match args.fail_on {
-        Some(FailOnArg::Error) => FailOn::Error,
-        Some(FailOnArg::Warning) => FailOn::Warning,
-        Some(FailOnArg::Never) => FailOn::Never,
-        None => match loaded.config.fail_on.as_deref() {
-            None | Some("error") => FailOn::Error,
-            Some("warning") => FailOn::Warning,
-            Some("never") => FailOn::Never,
-            Some(x) => {
-                return Err(UsageError(format!(
-                    "config: fail-on '{x}' is not error, warning or never"
-                )))
-            }
-        },
-    };
+    let fail_on = resolve_fail_on(args.fail_on, loaded.config.fail_on.as_deref())?;
     let jobs = args
         .jobs
         .or(loaded.config.jobs)
@@ -363,16 +385,19 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             || redact.unwrap_or(REDACTED_BY_DEFAULT.contains(&f))
     };
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    sinks.push(make_sink(
-        &stdout_format,
-        Box::new(std::io::BufWriter::new(std::io::stdout())),
-        color,
-        args.quiet,
-        &meta,
-        redact,
-        fail_on,
-    )?);
-    let mut wants_source = needs_source(&stdout_format);
+    let mut wants_source = false;
+    if !extras.no_stdout_format {
+        sinks.push(make_sink(
+            &stdout_format,
+            Box::new(std::io::BufWriter::new(std::io::stdout())),
+            color,
+            args.quiet,
+            &meta,
+            redact,
+            fail_on,
+        )?);
+        wants_source = needs_source(&stdout_format);
+    }
     let outputs: Vec<(String, PathBuf)> = if args.outputs.is_empty() {
         loaded
             .config
@@ -404,6 +429,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             fail_on,
         )?);
     }
+    sinks.extend(extras.sinks);
     let overrides = filters::Overrides::parse(&loaded.config.severity)?;
     if let Some(t) = &loaded.config.trust_anchors {
         // Read by the signature stage; checked here so that a typo is a config error.
