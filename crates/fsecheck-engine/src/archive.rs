@@ -334,19 +334,19 @@ pub fn expand(path: &Path, limits: &ArchiveLimits, hidden: bool) -> Vec<Input> {
 
 /// The bytes of an entry, or the finding that says why they were not read. Never reads more
 /// than `min(declared size, limit) + 1` bytes.
-pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Finding> {
+pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Box<Finding>> {
     if entry.encrypted {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-unsupported",
             "the entry is encrypted: not checked".into(),
             "fsecheck reads no passwords; check the file outside the archive.",
-        ));
+        )));
     }
     if !matches!(
         entry.method,
         CompressionMethod::Stored | CompressionMethod::Deflated
     ) {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-unsupported",
             format!(
                 "the entry uses compression method {:?}: not checked",
@@ -354,20 +354,20 @@ pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Find
             ),
             "Only stored and deflated entries are read. Re-create the archive with a standard \
              zip tool (deflate).",
-        ));
+        )));
     }
     if entry.size > limits.max_entry_size {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-entry-too-large",
             format!(
                 "the entry declares {} bytes uncompressed, more than the limit of {}: not inflated",
                 entry.size, limits.max_entry_size
             ),
             "A safety limit (--max-size) against zip bombs; raise it if the file is genuine.",
-        ));
+        )));
     }
     if entry.size > RATIO_GRACE && entry.size / entry.compressed.max(1) > limits.max_ratio {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-ratio",
             format!(
                 "the entry declares {} bytes from {} compressed (ratio {}:1), more than the limit \
@@ -378,10 +378,12 @@ pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Find
                 limits.max_ratio
             ),
             "A safety limit against zip bombs; raise --archive-max-ratio if the file is genuine.",
-        ));
+        )));
     }
     let mut zip = entry.archive.zip.clone();
-    let file = zip.by_index(entry.index).map_err(|e| zip_error(&e))?;
+    let file = zip
+        .by_index(entry.index)
+        .map_err(|e| Box::new(zip_error(&e)))?;
     let cap = entry.size.min(limits.max_entry_size);
     let mut bytes = Vec::with_capacity(cap.min(16 * 1024 * 1024) as usize);
     file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| {
@@ -392,7 +394,7 @@ pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Find
         )
     })?;
     if bytes.len() as u64 > cap {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-corrupt",
             format!(
                 "the entry inflates to more than the {} bytes its header declares: reading \
@@ -400,10 +402,10 @@ pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Find
                 entry.size
             ),
             "The archive's sizes do not match its content; re-create it with a standard zip tool.",
-        ));
+        )));
     }
     if (bytes.len() as u64) < entry.size {
-        return Err(finding(
+        return Err(Box::new(finding(
             "input/archive-corrupt",
             format!(
                 "the entry inflates to {} bytes, fewer than the {} its header declares",
@@ -411,7 +413,7 @@ pub fn read_entry(entry: &Entry, limits: &ArchiveLimits) -> Result<Vec<u8>, Find
                 entry.size
             ),
             "The archive is damaged or truncated. Re-create it.",
-        ));
+        )));
     }
     Ok(bytes)
 }

@@ -62,6 +62,9 @@ impl Stages {
     }
 }
 
+/// Stage data to load from this catalog on first use.
+type Deferred = (Arc<Catalog>, OnceLock<Result<Stages, String>>);
+
 /// Everything shared by all workers: catalog, stage data and options. `Send + Sync`.
 pub struct Engine {
     pub catalog: Option<Arc<Catalog>>,
@@ -71,7 +74,7 @@ pub struct Engine {
     pub options: EngineOptions,
     /// Stage data loaded on the first document that needs it (with a record cache, a run whose
     /// documents are all cached never loads it).
-    deferred: Option<(Arc<Catalog>, OnceLock<Result<Stages, String>>)>,
+    deferred: Option<Deferred>,
     cache: Option<Cache>,
 }
 
@@ -217,7 +220,7 @@ impl Engine {
         let bytes = match crate::archive::read_entry(entry, &self.options.archive) {
             Ok(b) => b,
             Err(f) => {
-                report.findings.push(f);
+                report.findings.push(*f);
                 for f in &mut report.findings {
                     f.location.path = report.path.clone();
                 }

@@ -51,7 +51,11 @@ fn doctype(text: &str) -> Result<(), Box<Finding>> {
                 None => return Ok(()),
             }
         } else if rest.starts_with(b"!DOCTYPE") {
-            return Err(at(text, p, doctype_finding(find(b, p, b"<!ENTITY").is_some())));
+            return Err(at(
+                text,
+                p,
+                doctype_finding(find(b, p, b"<!ENTITY").is_some()),
+            ));
         } else {
             return Ok(());
         }
