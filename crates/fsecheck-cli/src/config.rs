@@ -27,6 +27,14 @@ pub struct Config {
     pub severity: BTreeMap<String, String>,
     /// Folder (or PEM file) of trusted certificates for signature checks, relative to the config.
     pub trust_anchors: Option<PathBuf>,
+    /// Default `--cache`: the record cache folder, relative to the config.
+    pub cache: Option<PathBuf>,
+    /// Default `--archive-max-entries`.
+    pub archive_max_entries: Option<usize>,
+    /// Default `--archive-max-total` (bytes).
+    pub archive_max_total: Option<u64>,
+    /// Default `--archive-max-ratio`.
+    pub archive_max_ratio: Option<u64>,
 }
 
 pub struct Loaded {

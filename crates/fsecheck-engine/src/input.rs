@@ -4,7 +4,8 @@
 use fsecheck_core::{Finding, Stage};
 use std::path::{Path, PathBuf};
 
-/// One input: a file to check, or a path that could not be walked and carries its finding.
+/// One input: a file to check, an entry of a zip archive, or a path that could not be walked
+/// (or an archive that could not be expanded) and carries its finding.
 #[derive(Debug, Clone)]
 pub enum Input {
     File(PathBuf),
@@ -12,12 +13,16 @@ pub enum Input {
         path: PathBuf,
         finding: Box<Finding>,
     },
+    /// An entry of a zip archive, displayed as `archive.zip!/dir/file.pdf`.
+    Entry(Box<crate::archive::Entry>),
 }
 
 impl Input {
+    /// The displayed path (for an archive entry, `archive.zip!/name`).
     pub fn path(&self) -> &Path {
         match self {
             Input::File(p) | Input::Problem { path: p, .. } => p,
+            Input::Entry(e) => &e.path,
         }
     }
 
@@ -128,9 +133,33 @@ pub fn collect_inputs(paths: &[PathBuf], opts: WalkOptions) -> Vec<Input> {
             }
         }
     }
-    out.sort_by(|a, b| a.path().cmp(b.path()));
-    out.dedup_by(|a, b| a.path() == b.path());
+    sort_inputs(&mut out);
     out
+}
+
+/// Sort by path and drop paths given twice. Archive entries are never dropped: the zip library
+/// already keeps one entry per name, and two names that differ only in spelling (`a//b`, `a/b`)
+/// are two entries.
+pub(crate) fn sort_inputs(inputs: &mut Vec<Input>) {
+    inputs.sort_by(|a, b| a.path().cmp(b.path()));
+    inputs.dedup_by(|a, b| {
+        !matches!(a, Input::Entry(_)) && !matches!(b, Input::Entry(_)) && a.path() == b.path()
+    });
+}
+
+/// An input for a file that could not be opened.
+pub(crate) fn unreadable(path: &Path, e: &std::io::Error) -> Input {
+    let id = if e.kind() == std::io::ErrorKind::PermissionDenied {
+        "input/permission-denied"
+    } else {
+        "input/unreadable"
+    };
+    problem(
+        path.to_path_buf(),
+        id,
+        format!("cannot read the file: {e}"),
+        "The file vanished, is not readable, or is not a regular file.",
+    )
 }
 
 #[cfg(test)]

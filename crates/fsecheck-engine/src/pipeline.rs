@@ -2,6 +2,7 @@
 //! the same tree; findings from all stages are kept (a failing stage does not hide later ones,
 //! unless the input cannot be parsed at all).
 
+use crate::cache::Cache;
 use crate::input::Input;
 use crate::requests::{self, Metadata};
 use crate::sniff::{sniff, Sniffed};
@@ -13,7 +14,7 @@ use fsecheck_xml::{Limits, LineIndex};
 use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,8 @@ pub struct EngineOptions {
     pub explicit_metadata: Metadata,
     /// PDF container and signature options (CDA mode, trust anchors, gateway variant).
     pub pades: fsecheck_pades::Options,
+    /// Limits against zip bombs, for entries of zip archives.
+    pub archive: crate::archive::ArchiveLimits,
 }
 
 /// The stage data loaded once per process from the catalog and shared by all workers.
@@ -59,11 +62,20 @@ impl Stages {
     }
 }
 
+/// Stage data to load from this catalog on first use.
+type Deferred = (Arc<Catalog>, OnceLock<Result<Stages, String>>);
+
 /// Everything shared by all workers: catalog, stage data and options. `Send + Sync`.
 pub struct Engine {
     pub catalog: Option<Arc<Catalog>>,
+    /// The stage data loaded up front ([`Engine::with_stages`]). Empty for an engine whose
+    /// stages are deferred ([`Engine::with_deferred_stages`]): see [`Engine::catalog_errors`].
     pub stages: Stages,
     pub options: EngineOptions,
+    /// Stage data loaded on the first document that needs it (with a record cache, a run whose
+    /// documents are all cached never loads it).
+    deferred: Option<Deferred>,
+    cache: Option<Cache>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -76,20 +88,111 @@ impl Engine {
             catalog,
             stages: Stages::default(),
             options,
+            deferred: None,
+            cache: None,
         }
     }
 
     /// An engine with every stage loaded from `catalog`.
     pub fn with_stages(catalog: Arc<Catalog>, options: EngineOptions) -> Result<Self, String> {
-        let mut stages = Stages::load(&catalog)?;
-        if let Some(p) = &options.schematron_override {
-            stages.schematron_override = Some(crate::compiled::compile_override(p)?);
-        }
+        let stages = Self::load_stages(&catalog, &options)?;
         Ok(Engine {
             catalog: Some(catalog),
             stages,
             options,
+            deferred: None,
+            cache: None,
         })
+    }
+
+    fn load_stages(catalog: &Catalog, options: &EngineOptions) -> Result<Stages, String> {
+        let mut stages = Stages::load(catalog)?;
+        if let Some(p) = &options.schematron_override {
+            stages.schematron_override = Some(crate::compiled::compile_override(p)?);
+        }
+        Ok(stages)
+    }
+
+    /// An engine whose stage data is loaded when the first document needs it. A broken catalog
+    /// then shows as an `internal/catalog-unusable` finding and in [`Engine::catalog_errors`],
+    /// not as an error here.
+    pub fn with_deferred_stages(catalog: Arc<Catalog>, options: EngineOptions) -> Self {
+        Engine {
+            catalog: Some(catalog.clone()),
+            stages: Stages::default(),
+            options,
+            deferred: Some((catalog, OnceLock::new())),
+            cache: None,
+        }
+    }
+
+    /// The engine of `fsecheck check`: stages loaded up front; or, with a record cache in
+    /// `cache_dir`, stages deferred (a fully cached run never loads them) and the cache opened
+    /// for this catalog and these options.
+    pub fn build(
+        catalog: Arc<Catalog>,
+        options: EngineOptions,
+        cache_dir: Option<&Path>,
+    ) -> Result<Self, String> {
+        let Some(dir) = cache_dir else {
+            return Self::with_stages(catalog, options);
+        };
+        let run = crate::cache::run_fingerprint(Some(&catalog), &options)?;
+        let cache = Cache::open(dir, run)?;
+        Ok(Self::with_deferred_stages(catalog, options).with_cache(cache))
+    }
+
+    /// Check XML and PDF inputs through this record cache.
+    pub fn with_cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
+
+    /// The stage data: loaded up front, or now on first use.
+    fn stages(&self) -> Result<&Stages, &str> {
+        match &self.deferred {
+            None => Ok(&self.stages),
+            Some((catalog, cell)) => cell
+                .get_or_init(|| Self::load_stages(catalog, &self.options))
+                .as_ref()
+                .map_err(String::as_str),
+        }
+    }
+
+    /// What makes the catalog unusable, seen so far: stage data that did not load (deferred
+    /// stages) and catalog schematrons that did not compile. Non-empty means exit code 2.
+    pub fn catalog_errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let loaded = match &self.deferred {
+            None => Some(&self.stages),
+            Some((_, cell)) => match cell.get() {
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    out.push(e.clone());
+                    None
+                }
+                None => None,
+            },
+        };
+        if let Some(s) = loaded {
+            out.extend(
+                s.schema_sets
+                    .errors()
+                    .into_iter()
+                    .map(|e| format!("the catalog's CDA schema set does not compile: {e}")),
+            );
+            out.extend(
+                s.schematrons
+                    .errors()
+                    .into_iter()
+                    .map(|e| format!("the catalog's schematron does not compile: {e}")),
+            );
+        }
+        out
     }
 
     /// Check one input; never panics on bad input (the runner isolates bugs).
@@ -104,7 +207,117 @@ impl Engine {
                 r
             }
             Input::File(path) => self.check_file(path),
+            Input::Entry(e) => self.check_entry(e),
         }
+    }
+
+    /// An entry of a zip archive: read within the archive limits, then checked like a file
+    /// (without sidecars).
+    pub fn check_entry(&self, entry: &crate::archive::Entry) -> DocumentReport {
+        let started = Instant::now();
+        let mut report = DocumentReport::new(entry.path.to_string_lossy(), Kind::Other);
+        report.size = entry.size;
+        let bytes = match crate::archive::read_entry(entry, &self.options.archive) {
+            Ok(b) => b,
+            Err(f) => {
+                report.findings.push(*f);
+                for f in &mut report.findings {
+                    f.location.path = report.path.clone();
+                }
+                report.finish();
+                return report;
+            }
+        };
+        report.timing_ms.insert("read".into(), ms(started));
+        if crate::archive::is_zip(&bytes) {
+            report.findings.push(
+                Finding::error(
+                    "input/archive-nested",
+                    Stage::Input,
+                    "a zip archive inside a zip archive: not expanded",
+                )
+                .with_hint(
+                    "Only one level of archives is read. Unpack the inner archive, or check it \
+                     on its own.",
+                )
+                .with_detail("gateway_type", "/msg/document-type"),
+            );
+            return self.finish(report, 201);
+        }
+        self.check_cached(bytes, report, None)
+    }
+
+    /// [`Engine::check_bytes`] through the record cache, when there is one and the input is XML
+    /// or PDF.
+    fn check_cached(
+        &self,
+        bytes: Vec<u8>,
+        mut report: DocumentReport,
+        path: Option<&Path>,
+    ) -> DocumentReport {
+        let Some(cache) = &self.cache else {
+            return self.check_bytes(bytes, report, path);
+        };
+        let kind = sniff(&bytes[..bytes.len().min(1024)]);
+        if !matches!(kind, Sniffed::Xml | Sniffed::Pdf) {
+            return self.check_bytes(bytes, report, path);
+        }
+        let started = Instant::now();
+        let key = self.cache_key(cache, &bytes, path);
+        if let Some(stored) = cache.get(&key) {
+            let source = if !self.options.keep_source {
+                Some(None)
+            } else if kind == Sniffed::Xml {
+                Some(
+                    fsecheck_xml::prepare(&bytes, &self.options.limits)
+                        .text
+                        .map(Arc::from),
+                )
+            } else {
+                stored.source
+            };
+            if let Some(source) = source {
+                let mut r = stored.report;
+                r.path = report.path;
+                for f in &mut r.findings {
+                    if f.location.path.is_empty() {
+                        f.location.path = r.path.clone();
+                    }
+                }
+                r.source = source;
+                r.timing_ms = [("cache".to_string(), ms(started))].into();
+                return r;
+            }
+            cache.count_miss_after_hit();
+        }
+        // A miss: check, and keep the checked text of a PDF for later runs that show snippets.
+        let store_source = kind == Sniffed::Pdf && self.options.keep_source;
+        report.timing_ms.insert("cache".into(), ms(started));
+        let r = self.check_bytes(bytes, report, path);
+        cache.put(&key, &r, store_source.then_some(r.source.as_deref()));
+        r
+    }
+
+    /// The cache key of a document: its bytes, and with sidecars (when no `--metadata`/`--jwt`
+    /// replaces them) their content and the document's path.
+    fn cache_key(&self, cache: &Cache, bytes: &[u8], path: Option<&Path>) -> crate::cache::Key {
+        let mut k = cache.key();
+        k.part("document", bytes);
+        if let (Some(p), true) = (path, self.options.explicit_metadata.is_empty()) {
+            let s = fsecheck_metadata::discover_sidecars(p);
+            if !s.is_empty() {
+                k.part("path", p.to_string_lossy().as_bytes());
+                for (name, side) in [("body", &s.body), ("jwt", &s.jwt)] {
+                    if let Some(sp) = side {
+                        match std::fs::read(sp) {
+                            Ok(b) => k.part(name, &b),
+                            Err(e) => k.part(name, format!("unreadable: {e}").as_bytes()),
+                        };
+                    }
+                }
+            }
+        }
+        k.finish()
     }
 
     pub fn check_file(&self, path: &Path) -> DocumentReport {
@@ -137,7 +350,7 @@ impl Engine {
         };
         report.size = bytes.len() as u64;
         report.timing_ms.insert("read".into(), ms(started));
-        self.check_bytes(bytes, report, Some(path))
+        self.check_cached(bytes, report, Some(path))
     }
 
     /// Check already-read bytes (a file, or a part extracted from a container). `path`, when the
@@ -448,20 +661,34 @@ impl Engine {
             report.schematron = over.file_name().map(|n| n.to_string_lossy().into_owned());
         }
         let Some(catalog) = &self.catalog else { return };
+        let stages = match self.stages() {
+            Ok(s) => s,
+            Err(e) => {
+                report.findings.push(
+                    Finding::error(
+                        "internal/catalog-unusable",
+                        Stage::Internal,
+                        format!("the catalog's stage data could not be loaded: {e}"),
+                    )
+                    .with_hint("The catalog is broken: a configuration error (exit code 2)."),
+                );
+                return;
+            }
+        };
         // The first document of a schema set pays for compiling it; meanwhile another worker
         // compiles its schematron and loads its dictionaries (a one-document run's start-up).
         let mut terminology = None;
-        if let Some(ext) = type_ext.filter(|e| !self.stages.schema_sets.is_built(catalog, e)) {
+        if let Some(ext) = type_ext.filter(|e| !stages.schema_sets.is_built(catalog, e)) {
             let ((), term) = rayon::join(
                 || {
-                    let _ = self.stages.schema_sets.get(catalog, ext);
+                    let _ = stages.schema_sets.get(catalog, ext);
                 },
                 || {
                     let selected = template_root.and_then(|r| catalog.select_schematron(r, None));
-                    if let (None, Some(e)) = (&self.stages.schematron_override, selected) {
-                        let _ = self.stages.schematrons.get(catalog, &e.name);
+                    if let (None, Some(e)) = (&stages.schematron_override, selected) {
+                        let _ = stages.schematrons.get(catalog, &e.name);
                     }
-                    self.stages.terminology.as_ref().map(|term| {
+                    stages.terminology.as_ref().map(|term| {
                         let t = Instant::now();
                         (term.check(doc), ms(t))
                     })
@@ -470,7 +697,7 @@ impl Engine {
             terminology = term;
         }
         if let Some(ext) = type_ext {
-            match self.stages.schema_sets.get(catalog, ext) {
+            match stages.schema_sets.get(catalog, ext) {
                 Some(Ok(xsd)) => {
                     report.schema_set = Some(xsd.name().to_string());
                     let t = Instant::now();
@@ -498,7 +725,7 @@ impl Engine {
                 ),
             }
         }
-        if let Some(term) = &self.stages.terminology {
+        if let Some(term) = &stages.terminology {
             let (findings, took) = terminology.unwrap_or_else(|| {
                 let t = Instant::now();
                 (term.check(doc), ms(t))
@@ -506,17 +733,17 @@ impl Engine {
             report.findings.extend(findings);
             report.timing_ms.insert("terminology".into(), took);
         }
-        if let (Some(engines), Some(root)) = (&self.stages.engines, template_root) {
+        if let (Some(engines), Some(root)) = (&stages.engines, template_root) {
             report.findings.extend(engines.check(root));
         }
         let t = Instant::now();
-        if let Some(sch) = &self.stages.schematron_override {
+        if let Some(sch) = &stages.schematron_override {
             report.findings.extend(sch.findings(doc));
         } else if let Some(root) = template_root {
             match catalog.select_schematron(root, None) {
                 Some(e) => {
                     report.schematron = Some(e.name.clone());
-                    match self.stages.schematrons.get(catalog, &e.name) {
+                    match stages.schematrons.get(catalog, &e.name) {
                         Ok(sch) => {
                             let source = format!(
                                 "{} v{} ({}), catalog {}",

@@ -41,6 +41,14 @@ const CORE_RULES: &[RuleDoc] = &[
     r("input/empty", Stage::Input, E, "The file is empty. The gateway refuses it as an empty file (/msg/empty-file)."),
     r("input/too-large", Stage::Input, E, "The file is larger than `--max-size`; it was not read. Raise the limit if the file is genuine."),
     r("input/unsupported-format", Stage::Input, E, "The content is neither a PDF, an XML document nor an HTTP request file (recognised by content, not by extension)."),
+    r("input/archive-corrupt", Stage::Input, E, "A zip archive, or one of its entries, cannot be read: damaged or truncated archive, bad compressed data or checksum, or an entry that inflates to more (or fewer) bytes than its header declares, the trick zip bombs use to get past size checks."),
+    r("input/archive-unsupported", Stage::Input, E, "A zip archive or entry fsecheck does not read: encrypted entries, compression methods other than stored and deflate, multi-disk archives. Re-create the archive with a standard zip tool."),
+    r("input/archive-too-many-entries", Stage::Input, E, "A zip archive has more entries than `--archive-max-entries` (default 100,000): it was not expanded. A safety limit against zip bombs."),
+    r("input/archive-too-large", Stage::Input, E, "The entries of a zip archive declare more uncompressed bytes in total than `--archive-max-total` (default 4 GiB): it was not expanded. A safety limit against zip bombs."),
+    r("input/archive-entry-too-large", Stage::Input, E, "A zip entry declares more uncompressed bytes than `--max-size` (the limit for files): it was not inflated."),
+    r("input/archive-ratio", Stage::Input, E, "A zip entry above 1 MiB declares an uncompressed/compressed ratio above `--archive-max-ratio` (default 100): it was not inflated. A safety limit against zip bombs."),
+    r("input/archive-nested", Stage::Input, E, "A zip archive inside a zip archive: only one level of archives is expanded. Unpack the inner archive, or check it on its own."),
+    r("input/archive-empty", Stage::Input, I, "A zip archive with nothing to check (no entries, only folders, or only hidden entries without `--hidden`)."),
     r("xml/empty", Stage::Xml, E, "The XML text is empty; an empty file cannot be a CDA document."),
     r("xml/unsupported-encoding", Stage::Xml, E, "The document uses an encoding fsecheck (and the gateway) cannot read, such as UTF-32. Save it as UTF-8."),
     r("xml/utf16-without-bom", Stage::Xml, W, "The document looks like UTF-16 but has no byte order mark; parsers may guess wrong. Save it as UTF-8, or add a BOM."),
@@ -147,6 +155,7 @@ const CORE_RULES: &[RuleDoc] = &[
     r("xsd/idref", Stage::Xsd, E, "An IDREF(S) value points at no ID in the document."),
     r("xsd/unknown-root", Stage::Xsd, E, "The root element is not declared by the schema set."),
     r("xsd/too-deep", Stage::Xsd, E, "Elements nest deeper than the validator's safety limit."),
+    r("internal/catalog-unusable", Stage::Internal, E, "The catalog's stage data (schema sets, dictionaries, `--schematron`) could not be loaded when the first document needed it (runs with `--cache` load it late): a configuration error, the run ends with exit code 2."),
     r("internal/panic", Stage::Internal, E, "fsecheck failed internally on this document. Nothing is known about the document; please report it with the input if you can share it."),
 ];
 
