@@ -150,6 +150,29 @@ fn time(n: Node<'_, '_>) -> Option<String> {
     child(n, "time").and_then(|t| attr(t, "value"))
 }
 
+/// What the gateway validator's `CDAHelper.extractInfo` reads before any other check, whatever
+/// the root element (`reference/gateway.md` §4.1): the `@root` of the first `templateId` and the
+/// `@extension` of the first `typeId` anywhere in the document. Its jsoup HTML parse ignores
+/// namespaces and lower-cases tag names, so names are compared ASCII case-insensitively. If
+/// either is missing the validator throws (HTTP 500), before the XSD step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtractInfo {
+    pub template_root: Option<String>,
+    pub type_id_extension: Option<String>,
+}
+
+pub fn extract_info(doc: &Document<'_>) -> ExtractInfo {
+    let first = |name: &str, attribute: &str| {
+        doc.descendants()
+            .find(|n| n.is_element() && n.tag_name().name().eq_ignore_ascii_case(name))
+            .and_then(|n| attr(n, attribute))
+    };
+    ExtractInfo {
+        template_root: first("templateId", "root"),
+        type_id_extension: first("typeId", "extension"),
+    }
+}
+
 /// Read the header. A root that is not `{urn:hl7-org:v3}ClinicalDocument` is an error finding.
 pub fn header(doc: &Document<'_>) -> Result<Header, Box<Finding>> {
     let root = doc.root_element();
@@ -293,6 +316,31 @@ mod tests {
   <relatedDocument typeCode="RPLC"><parentDocument><id root="p" extension="P1"/><setId root="s" extension="S1"/><versionNumber value="1"/></parentDocument></relatedDocument>
   <componentOf><encompassingEncounter><id root="e" extension="E1"/><effectiveTime><low value="20231230"/></effectiveTime></encompassingEncounter></componentOf>
 </ClinicalDocument>"#;
+
+    #[test]
+    fn extract_info_reads_any_root_element_like_the_gateway() {
+        let list = Document::parse("<list><el code='F'>FEMALE</el></list>").unwrap();
+        assert_eq!(extract_info(&list), ExtractInfo::default());
+        let other = Document::parse(
+            "<doc xmlns:x='urn:x'><x:TypeId extension='E'/><a><templateid root='R1'/></a>\
+             <templateId root='R2'/></doc>",
+        )
+        .unwrap();
+        assert_eq!(
+            extract_info(&other),
+            ExtractInfo {
+                template_root: Some("R1".into()),
+                type_id_extension: Some("E".into()),
+            }
+        );
+        let cda = Document::parse(DOC).unwrap();
+        let info = extract_info(&cda);
+        assert_eq!(
+            info.template_root.as_deref(),
+            Some("2.16.840.1.113883.2.9.10.1.5")
+        );
+        assert_eq!(info.type_id_extension.as_deref(), Some("POCD_MT000040UV02"));
+    }
 
     #[test]
     fn reads_every_header_field() {

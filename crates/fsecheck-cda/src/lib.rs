@@ -4,5 +4,7 @@
 pub mod header;
 pub mod registry;
 
-pub use header::{header, Code, Header, Ii, Participant, RelatedDocument, HL7_NS};
+pub use header::{
+    extract_info, header, Code, ExtractInfo, Header, Ii, Participant, RelatedDocument, HL7_NS,
+};
 pub use registry::{DocType, DOC_TYPES};

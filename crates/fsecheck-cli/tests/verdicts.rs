@@ -8,8 +8,11 @@
 //!   `mongo-dump/schematron.json.gzip`, read here;
 //! * schematron: the reference findings in `../shared/corpus/expected/*.jsonl` (Saxon + ISO
 //!   skeleton); the 422 detail must be exactly the gateway's `[text]` list built from them;
-//! * terminology: no corpus document reaches it today (every validator document fails the
-//!   catalog schematron first); the examples are checked free of block-listed systems here.
+//! * terminology: no document reaches it with the catalog's schematrons (every validator
+//!   document fails them first); the examples are checked free of block-listed systems here. The
+//!   `*DIZ*` documents reach it with the `schV3` schematron of their folder: the block-list answer
+//!   is written from the reference's message format and the document's `@codeSystem`s, the
+//!   unknown codes are looked up in the catalog's `terminology/<oid>.csv` here.
 //!
 //! Every document gets exactly one expectation; an unexpected case fails the test.
 
@@ -238,7 +241,23 @@ enum Expect {
     SchematronNotFound(String),
     /// 422 `/msg/semantic`: failed asserts; the detail the oracle gives.
     Semantic(String),
+    /// 400 `/msg/vocabulary` "Errore vocabolario.": a terminology error with this exact detail.
+    Vocabulary(String),
+    /// 400 `/msg/vocabulary` "Errore vocabolario.": codes not in their dictionary. The detail is
+    /// `Almeno uno dei seguenti vocaboli non è censito: ` and exactly these groups joined by `, `;
+    /// their order is the gateway's `HashMap` order, not re-derived here.
+    UnknownCodes(Vec<String>),
 }
+
+/// The gateway's block-list message (reference §4.4 step 4): the systems as `List.toString()`.
+fn blocklist_detail(systems: &[String]) -> String {
+    format!(
+        "È stato trovato almeno un dizionario presente in Blocklist: [{}]",
+        systems.join(", ")
+    )
+}
+
+const UNKNOWN_CODES: &str = "Almeno uno dei seguenti vocaboli non è censito: ";
 
 impl Expect {
     fn label(&self) -> &'static str {
@@ -249,6 +268,8 @@ impl Expect {
             Expect::NoTemplateId => "500 /msg/generic-error (no templateId)",
             Expect::SchematronNotFound(_) => "422 /msg/semantic (schematron not found)",
             Expect::Semantic(_) => "422 /msg/semantic (failed asserts)",
+            Expect::Vocabulary(_) => "400 /msg/vocabulary",
+            Expect::UnknownCodes(_) => "400 /msg/vocabulary (codes not censiti)",
         }
     }
 }
@@ -325,6 +346,24 @@ fn assert_matches(rel: &str, e: &Expect, r: &Value) {
                 &detail, d,
                 "{rel}: the 422 detail differs from the reference"
             );
+        }
+        Expect::Vocabulary(d) => {
+            assert_eq!(got, (400, "/msg/vocabulary"), "{rel}: {}", r["gateway"]);
+            assert_eq!(title, "Errore vocabolario.", "{rel}");
+            assert_eq!(&detail, d, "{rel}");
+        }
+        Expect::UnknownCodes(groups) => {
+            assert_eq!(got, (400, "/msg/vocabulary"), "{rel}: {}", r["gateway"]);
+            assert_eq!(title, "Errore vocabolario.", "{rel}");
+            let rest = detail
+                .strip_prefix(UNKNOWN_CODES)
+                .unwrap_or_else(|| panic!("{rel}: {detail}"));
+            // Every group once, nothing else: the lengths add up and each group is there.
+            let len: usize = groups.iter().map(String::len).sum::<usize>() + 2 * (groups.len() - 1);
+            assert_eq!(rest.len(), len, "{rel}: {rest} vs {groups:?}");
+            for g in groups {
+                assert_eq!(rest.matches(g.as_str()).count(), 1, "{rel}: {g} in {rest}");
+            }
         }
     }
 }
@@ -627,6 +666,20 @@ fn validator_corpus_with_todays_catalog() {
     // One record per file: the documents, the 35 dictionary lists and the 6 schV3 schematrons.
     let sch = recs.keys().filter(|k| k.ends_with(".sch")).count();
     assert_eq!((recs.len(), sch), (docs.len() + 35 + 6, 6));
+    // The dictionary lists are `<list>` documents without a templateId (nor a typeId): the
+    // validator's extractInfo, which runs before the XSD step, throws (reference §4.1) → 500.
+    let lists: Vec<&String> = recs
+        .keys()
+        .filter(|k| k.contains("/validator/dictionary/"))
+        .collect();
+    assert_eq!(lists.len(), 35);
+    for rel in lists {
+        let f = facts(&shared_root().join(rel));
+        assert!(f.type_id_extension.is_none(), "{rel}");
+        let e = expect(rel, &f, None, None, &|_| unreachable!());
+        assert!(matches!(e, Expect::NoTemplateId), "{rel}: {e:?}");
+        assert_matches(rel, &e, &recs[rel]);
+    }
     let table = counts(&expected);
     eprintln!("{table:#?}");
     let want: BTreeMap<&str, usize> = [
@@ -646,6 +699,217 @@ fn validator_corpus_with_todays_catalog() {
                 || rel.ends_with("cda_ok/Esempio CDA_002.xml")
                     && matches!(e, Expect::SchemaNotFound(x) if x == "1.3");
             assert!(ok, "{rel}: {e:?}");
+        }
+    }
+}
+
+/// The `*DIZ*` documents that reach the terminology stage with no block-listed system: what the
+/// gateway answers with today's dictionaries, and why (docs/GATEWAY.md, "The 35 `*DIZ*`
+/// documents"). Each names the codes that are not in their system's `terminology/<oid>.csv`;
+/// the test looks them up there. LOINC (`2.16.840.1.113883.6.1`) and AIC
+/// (`2.16.840.1.113883.2.9.6.1.5`) codes are checked by the gateway but their lists are not in
+/// the catalog mirror: a group for them may come on top in the gateway's answer.
+type Groups = &'static [(&'static str, &'static [&'static str])];
+const DIZ_TERMINOLOGY: &[(&str, &str, Groups)] = &[
+    (
+        "CDA2_Certificato_Vaccinale Errore 2_DIZ.xml",
+        "built around AIC code 04334 (list absent); the template's placeholders are not censiti",
+        &[
+            ("2.16.840.1.113883.2.9.6.1.56.2", &["[COD_RISCHIO]"]),
+            ("2.16.840.1.113883.6.103", &["[COD_CONSRISK]", "XXX"]),
+        ],
+    ),
+    (
+        "CDA2_Certificato_Vaccinale Errore 3_DIZ.xml",
+        "ATC code C08CAXXX, plus the template's placeholders",
+        &[
+            ("2.16.840.1.113883.2.9.6.1.56.2", &["[COD_RISCHIO]"]),
+            ("2.16.840.1.113883.6.73", &["C08CAXXX"]),
+            ("2.16.840.1.113883.6.103", &["[COD_CONSRISK]", "XXX"]),
+        ],
+    ),
+    (
+        "CDA2_Certificato_Vaccinale Errore 6_DIZ.xml",
+        "ActSite approachSiteCode L, plus the template's placeholders",
+        &[
+            ("2.16.840.1.113883.5.1052", &["L"]),
+            ("2.16.840.1.113883.2.9.6.1.56.2", &["[COD_RISCHIO]"]),
+            ("2.16.840.1.113883.6.103", &["[COD_CONSRISK]", "XXX"]),
+        ],
+    ),
+    (
+        "CDA2_Certificato_Vaccinale Errore 7_DIZ.xml",
+        "RouteOfAdministration routeCode IABDI, plus the template's placeholders",
+        &[
+            ("2.16.840.1.113883.5.112", &["IABDI"]),
+            ("2.16.840.1.113883.2.9.6.1.56.2", &["[COD_RISCHIO]"]),
+            ("2.16.840.1.113883.6.103", &["[COD_CONSRISK]", "XXX"]),
+        ],
+    ),
+];
+
+/// The (version, code) rows of a catalog code list, read directly (`None`: no list).
+fn code_list(system: &str) -> Option<Vec<(String, String)>> {
+    let p = catalog().join(format!("terminology/{system}.csv"));
+    let mut r = csv::Reader::from_path(&p).ok()?;
+    Some(
+        r.records()
+            .map(|row| {
+                let row = row.unwrap();
+                (row[0].to_string(), row[1].to_string())
+            })
+            .collect(),
+    )
+}
+
+/// The expected `UnknownCodes` groups of `rel`, each checked against the document and the
+/// catalog's code lists: every listed code is in the document and absent from its list, and no
+/// other code of the document is absent from a list (LOINC and AIC have none).
+fn unknown_code_groups(rel: &str, f: &Facts, groups: Groups) -> Vec<String> {
+    let text = std::fs::read_to_string(shared_root().join(rel)).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    // No re-mapping (reference §4.4 step 1) and no explicit version: each code is looked up in
+    // its own system's list at the system's only version.
+    let remapping = [
+        "89261-2", "33999-4", "75246-9", "72166-2", "74204-9", "45404-1",
+    ];
+    let mut absent: Vec<(String, String)> = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        assert!(
+            !remapping.contains(&n.attribute("code").unwrap_or_default().trim()),
+            "{rel}: a re-mapping code"
+        );
+        let Some(system) = n.attribute("codeSystem").filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        assert!(n.attribute("codeSystemVersion").is_none(), "{rel}");
+        let Some(list) = code_list(system) else {
+            continue;
+        };
+        if list.iter().any(|(_, c)| c == "#WHITELIST#") {
+            continue;
+        }
+        let code = n
+            .attribute("code")
+            .filter(|c| !c.is_empty())
+            .unwrap_or("null")
+            .to_string();
+        let key = (system.to_string(), code);
+        if !list.iter().any(|(_, c)| *c == key.1) && !absent.contains(&key) {
+            absent.push(key);
+        }
+    }
+    let mut listed: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::new();
+    for (system, codes) in groups {
+        assert!(
+            f.code_systems.iter().any(|s| s == system),
+            "{rel}: {system}"
+        );
+        let list = code_list(system).unwrap();
+        let mut versions: Vec<&str> = list.iter().map(|(v, _)| v.as_str()).collect();
+        versions.sort();
+        versions.dedup();
+        assert_eq!(versions.len(), 1, "{system}: one version expected");
+        let v = match versions[0] {
+            "" => String::new(),
+            v => format!(" v{v}"),
+        };
+        listed.extend(codes.iter().map(|c| (system.to_string(), c.to_string())));
+        out.push(format!(
+            "[CodeSystem: {system}{v}, Codes: {}]",
+            codes.join(", ")
+        ));
+    }
+    absent.sort();
+    listed.sort();
+    assert_eq!(
+        absent, listed,
+        "{rel}: the codes absent from the catalog lists"
+    );
+    out
+}
+
+/// The 35 `*DIZ*` documents of the validator corpus, each run with the `schV3` schematron of
+/// its folder (the one the reference results used), so that most reach the terminology stage.
+#[test]
+fn dictionary_documents_with_the_schematron_they_were_written_for() {
+    let docs: Vec<PathBuf> = validator_documents()
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("DIZ"))
+        .collect();
+    assert_eq!(docs.len(), 35);
+    let oracle = oracle("schematron-validator-schV3.jsonl");
+    let mut by_folder: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    for d in docs {
+        let folder = d.parent().unwrap().parent().unwrap().to_path_buf();
+        by_folder.entry(folder).or_default().push(d);
+    }
+    let mut expected = BTreeMap::new();
+    let mut used = Vec::new();
+    for (folder, docs) in &by_folder {
+        // The folder's latest schV3 schematron (RSA has v7.2 and v7.3); `expect` checks that the
+        // reference results were made with it.
+        let sch = std::fs::read_dir(folder.join("schV3"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sch"))
+            .max()
+            .unwrap();
+        let name = sch.file_name().unwrap().to_string_lossy().into_owned();
+        let recs = check(docs, &[os("--schematron"), sch.as_os_str()]);
+        assert_eq!(recs.len(), docs.len());
+        for d in docs {
+            let rel = rel_of(d);
+            let f = facts(d);
+            let e = expect(&rel, &f, Some(&name), oracle.get(&rel), &|f| {
+                let blocked = blocklisted(f);
+                if !blocked.is_empty() {
+                    return Some(Expect::Vocabulary(blocklist_detail(&blocked)));
+                }
+                let file = rel.rsplit('/').next().unwrap();
+                let (_, why, groups) = DIZ_TERMINOLOGY
+                    .iter()
+                    .find(|(n, _, _)| *n == file)
+                    .unwrap_or_else(|| panic!("{rel}: reaches terminology; no expectation"));
+                eprintln!("{file}: {why}");
+                Some(Expect::UnknownCodes(unknown_code_groups(&rel, f, groups)))
+            });
+            if matches!(e, Expect::UnknownCodes(_)) {
+                used.push(rel.rsplit('/').next().unwrap().to_string());
+            }
+            assert_matches(&rel, &e, &recs[&rel]);
+            expected.insert(rel, e);
+        }
+    }
+    used.sort();
+    let mut table: Vec<String> = DIZ_TERMINOLOGY.iter().map(|t| t.0.to_string()).collect();
+    table.sort();
+    assert_eq!(
+        used, table,
+        "every table entry is a document that reaches terminology"
+    );
+    let table = counts(&expected);
+    eprintln!("{table:#?}");
+    let want: BTreeMap<&str, usize> = [
+        ("400 /msg/vocabulary", 25),
+        ("400 /msg/vocabulary (codes not censiti)", 4),
+        ("422 /msg/semantic (failed asserts)", 6),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(table, want);
+    // The block-list answers all name the `9.999` placeholder of the LDO, PSS, RSA and VPS
+    // test templates, and nothing else.
+    for (rel, e) in &expected {
+        if let Expect::Vocabulary(d) = e {
+            assert_eq!(
+                d,
+                &blocklist_detail(&["2.16.840.1.113883.9.999".into()]),
+                "{rel}"
+            );
+            assert!(!rel.contains("schematronVACC"), "{rel}");
         }
     }
 }

@@ -591,7 +591,19 @@ impl Engine {
         let head = header(&doc);
         report.timing_ms.insert("header".into(), ms(t));
         match head {
-            Err(f) => report.findings.push(*f),
+            Err(f) => {
+                // The gateway's validator reads the templateId and typeId (any root element)
+                // before its XSD step, and throws when one is missing: that comes first.
+                let info = fsecheck_cda::extract_info(&doc);
+                let at = doc.root_element().range().start;
+                if info.template_root.is_none() {
+                    report.findings.push(missing_template_id(at));
+                }
+                if info.type_id_extension.is_none() {
+                    report.findings.push(missing_type_id(at));
+                }
+                report.findings.push(*f);
+            }
             Ok(h) => self.cda_stages(&doc, &h, report),
         }
         if report
@@ -635,27 +647,11 @@ impl Engine {
             .and_then(DocType::by_root)
             .map(|d| d.key.to_string());
         if template_root.is_none() {
-            report.findings.push(
-                Finding::error(
-                    "cda/missing-template-id",
-                    Stage::Cda,
-                    "no templateId/@root in the document: the gateway cannot choose a schematron",
-                )
-                .with_hint("The gateway fails with HTTP 500 when it finds no templateId root.")
-                .with_span(root_span, root_span + 1),
-            );
+            report.findings.push(missing_template_id(root_span));
         }
         let type_ext = h.type_id.as_ref().and_then(|t| t.extension.as_deref());
         if type_ext.is_none() {
-            report.findings.push(
-                Finding::error(
-                    "cda/missing-type-id",
-                    Stage::Cda,
-                    "no typeId/@extension: the gateway cannot choose a schema set",
-                )
-                .with_hint("The gateway fails with HTTP 500 when typeId/@extension is missing.")
-                .with_span(root_span, root_span + 1),
-            );
+            report.findings.push(missing_type_id(root_span));
         }
         if let Some(over) = &self.options.schematron_override {
             report.schematron = over.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -828,6 +824,26 @@ fn describe_head(bytes: &[u8]) -> String {
     }
 }
 
+fn missing_template_id(at: usize) -> Finding {
+    Finding::error(
+        "cda/missing-template-id",
+        Stage::Cda,
+        "no templateId/@root in the document: the gateway cannot choose a schematron",
+    )
+    .with_hint("The gateway fails with HTTP 500 when it finds no templateId root.")
+    .with_span(at, at + 1)
+}
+
+fn missing_type_id(at: usize) -> Finding {
+    Finding::error(
+        "cda/missing-type-id",
+        Stage::Cda,
+        "no typeId/@extension: the gateway cannot choose a schema set",
+    )
+    .with_hint("The gateway fails with HTTP 500 when typeId/@extension is missing.")
+    .with_span(at, at + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -859,6 +875,45 @@ mod tests {
             .unwrap();
         assert_eq!((f.location.line, f.location.column), (Some(1), Some(1)));
         assert_eq!(r.gateway.unwrap().status, 500);
+    }
+
+    #[test]
+    fn a_root_other_than_clinical_document_without_template_id_is_the_validators_500() {
+        // A code list (the validator corpus' dictionary/*.xml): extractInfo throws first.
+        let r = check(b"<?xml version='1.0'?>\n<list>\n<el code='F'>FEMALE</el></list>");
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "cda/missing-template-id",
+                "cda/missing-type-id",
+                "cda/not-clinical-document"
+            ]
+        );
+        let g = r.gateway.unwrap();
+        assert_eq!(
+            (g.status, g.error_type.as_deref()),
+            (500, Some("/msg/generic-error"))
+        );
+        // With both keys (a ClinicalDocument outside the HL7 namespace) the XSD step refuses it.
+        let r = check(
+            b"<ClinicalDocument><typeId extension='POCD_MT000040UV02'/>\
+              <templateId root='2.16.840.1.113883.2.9.10.1.5'/></ClinicalDocument>",
+        );
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["cda/not-clinical-document"]);
+        let g = r.gateway.unwrap();
+        assert_eq!(
+            (g.status, g.error_type.as_deref()),
+            (400, Some("/msg/syntax"))
+        );
+        assert_eq!(
+            g.detail.as_deref(),
+            Some(
+                "ERROR: 1,1 root element is ClinicalDocument, expected \
+                 {urn:hl7-org:v3}ClinicalDocument"
+            )
+        );
     }
 
     #[test]

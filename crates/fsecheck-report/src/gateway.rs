@@ -211,9 +211,14 @@ impl GatewayVerdict {
                         {
                             "Error while executing validation on xsd schema".to_string()
                         } else {
+                            // XSD errors, and a root the schema does not declare (which
+                            // JAXP reports as an XSD error too).
                             let xsd: Vec<String> = findings
                                 .iter()
-                                .filter(|g| g.stage == Stage::Xsd && g.severity == Severity::Error)
+                                .filter(|g| {
+                                    matches!(g.stage, Stage::Xsd | Stage::Cda)
+                                        && g.severity == Severity::Error
+                                })
                                 .map(|g| match (g.location.line, g.location.column) {
                                     (Some(l), Some(c)) => format!("ERROR: {l},{c} {}", g.message),
                                     _ => format!("ERROR: {}", g.message),
