@@ -325,32 +325,22 @@ fn audit_with_a_format_keeps_records_on_stdout_and_a_bad_out_is_a_usage_error() 
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
 }
 
-/// A small stable hash of a record's path (FNV-1a) for the test's own split.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// Shard outputs for `n` shards of a `check --format jsonl` run over `inputs`, written into
-/// `dir` as `shard-I.jsonl`. Until `check --shard I/N` exists this runs `check` once and splits
-/// its records by a hash of the path, keeping each shard in path order; with `--shard`, run
-/// `check --shard I/N` for each I instead (the test below does not change).
+/// Shard outputs of `check --shard I/N --format jsonl` over `inputs` for I = 1..=n, written
+/// into `dir` as `shard-I.jsonl`.
 fn shard_files(inputs: &[&OsStr], n: usize, dir: &Path) -> Vec<PathBuf> {
-    let single = check_jsonl(inputs);
-    let mut shards = vec![String::new(); n];
-    for line in String::from_utf8(single.stdout).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let i = (fnv(v["path"].as_str().unwrap()) % n as u64) as usize;
-        shards[i].push_str(line);
-        shards[i].push('\n');
-    }
-    shards
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let p = dir.join(format!("shard-{}.jsonl", i + 1));
-            std::fs::write(&p, text).unwrap();
+    (1..=n)
+        .map(|i| {
+            let spec = format!("{i}/{n}");
+            let mut args: Vec<&OsStr> = vec!["--shard".as_ref(), spec.as_ref()];
+            args.extend_from_slice(inputs);
+            let out = check_jsonl(&args);
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "shard {spec}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let p = dir.join(format!("shard-{i}.jsonl"));
+            std::fs::write(&p, &out.stdout).unwrap();
             p
         })
         .collect()
