@@ -22,6 +22,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+// Parsing allocates and frees a tree per document on every worker: mimalloc's thread-local
+// heaps keep that off the global lock and out of mmap/munmap (about 7% on the backbone).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "fsecheck",

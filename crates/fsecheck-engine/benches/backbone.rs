@@ -2,6 +2,10 @@
 //! Run: `cargo bench -p fsecheck-engine --bench backbone`. Prints docs/s and MB/s.
 
 use rayon::prelude::*;
+
+// The allocator of the `fsecheck` binary, so that the figure is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -10,6 +10,10 @@
 mod common;
 
 use fsecheck_schematron::Schematron;
+
+// The allocator of the `fsecheck` binary, so that the figure is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
