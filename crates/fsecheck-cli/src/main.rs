@@ -601,15 +601,26 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             "the catalog is broken (see above); fix or update it".into(),
         ));
     }
+    Ok(exit_code(io_error, "the report", fail_on, &summary))
+}
+
+/// The exit code of a run that wrote `what`: 2 when writing failed (a reader that went away is
+/// not a failure), else 1 or 0 by `--fail-on`.
+fn exit_code(
+    io_error: Option<std::io::Error>,
+    what: &str,
+    fail_on: FailOn,
+    summary: &Summary,
+) -> ExitCode {
     if let Some(e) = io_error {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing the report failed: {e}");
-            return Ok(ExitCode::from(2));
+            eprintln!("error: writing {what} failed: {e}");
+            return ExitCode::from(2);
         }
     }
-    Ok(if fail_on.fails(&summary) {
+    if fail_on.fails(summary) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

@@ -282,17 +282,12 @@ pub(crate) fn run(args: MergeArgs) -> Result<ExitCode, UsageError> {
             io_error.get_or_insert(e);
         }
     }
-    if let Some(e) = io_error {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing the merged report failed: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    }
-    Ok(if fail_on.fails(&summary) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::exit_code(
+        io_error,
+        "the merged report",
+        fail_on,
+        &summary,
+    ))
 }
 
 #[cfg(test)]

@@ -57,37 +57,26 @@ impl Metadata {
         }
     }
 
+    /// The body as JSON, when there is one and it parses.
+    fn body_json(&self) -> Option<serde_json::Value> {
+        let (_, body) = self.body.as_ref()?;
+        serde_json::from_str(body).ok()
+    }
+
     /// The operation a body is for: a validation body only has the three validation fields.
     pub fn operation(&self) -> Operation {
-        let Some((_, body)) = &self.body else {
-            return Operation::Validation;
-        };
-        match serde_json::from_str::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(m))
-                if m.keys()
-                    .all(|k| matches!(k.as_str(), "healthDataFormat" | "mode" | "activity")) =>
-            {
-                Operation::Validation
-            }
-            Ok(_) => Operation::Publication,
-            Err(_) => Operation::Validation,
-        }
+        operation_of(self.body_json().as_ref())
     }
 
     /// The gateway's status for a successful answer to this request: 202 for a publication
     /// (`PublicationCTL`), 200 for a validation whose `activity` is VERIFICA (also as Jackson's
     /// enum index 0, `ActivityEnum` order), else 201 (`ValidationCTL.validate`).
     pub fn success_status(&self) -> u16 {
-        let Some((_, body)) = &self.body else {
-            return 201;
-        };
-        if self.operation() != Operation::Validation {
+        let body = self.body_json();
+        if operation_of(body.as_ref()) != Operation::Validation {
             return 202;
         }
-        let activity = serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v.get("activity").cloned());
-        match activity {
+        match body.as_ref().and_then(|v| v.get("activity")) {
             Some(serde_json::Value::String(a)) if a == "VERIFICA" || a == "0" => 200,
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(0) => 200,
             _ => 201,
@@ -233,6 +222,22 @@ pub fn check_http_file(
         }
     }
     out
+}
+
+/// A body (parsed, if it parses) is for a validation when it only has the three validation
+/// fields; an absent or unparseable body is treated as a validation.
+fn operation_of(body: Option<&serde_json::Value>) -> Operation {
+    match body {
+        Some(serde_json::Value::Object(m))
+            if !m
+                .keys()
+                .all(|k| matches!(k.as_str(), "healthDataFormat" | "mode" | "activity")) =>
+        {
+            Operation::Publication
+        }
+        Some(v) if !v.is_object() => Operation::Publication,
+        _ => Operation::Validation,
+    }
 }
 
 #[cfg(test)]
