@@ -170,42 +170,133 @@ fn finder() -> &'static memchr::memmem::Finder<'static> {
     F.get_or_init(|| memchr::memmem::Finder::new("codeSystem"))
 }
 
-/// Steps 1 and 2: every element with `@codeSystem` (or re-mapped), in document order.
-///
-/// The source text is searched once for `codeSystem`; walking the elements in document order,
-/// only those whose start tag can hold such a hit (a hit between the element's start and the next
-/// element's start) get their attributes read, plus every `code` element (re-mapping). This reads
-/// far fewer attributes than a plain walk; `extract_full` (tests) is the plain walk, and both must
-/// agree.
-fn extract<'a, 'input>(doc: &'a Document<'input>) -> Vec<Item<'a, 'input>> {
-    let text = doc.input_text();
-    let hits: Vec<usize> = finder().find_iter(text.as_bytes()).collect();
-    let mut nodes: Vec<Node<'a, 'input>> = Vec::with_capacity(hits.len());
-    let mut remap_codes: Vec<(Node<'a, 'input>, usize)> = Vec::new();
-    let mut j = 0;
-    let mut prev: Option<Node<'a, 'input>> = None;
-    for node in doc.descendants().filter(Node::is_element) {
-        let start = node.range().start;
-        if hits.get(j).is_some_and(|&h| h < start) {
-            if let Some(p) = prev {
-                nodes.push(p);
+/// Where the text holds a re-mapping code, in text order. Every code has a `-`, so the text is
+/// searched for `-` (and `&`, for character references). Also says whether a character reference
+/// could spell part of a re-mapping code, which no text search can see.
+fn remap_hits(text: &[u8]) -> (Vec<usize>, bool) {
+    let mut hits = Vec::new();
+    let mut spelled_by_reference = false;
+    for p in memchr::memchr2_iter(b'-', b'&', text) {
+        if text[p] == b'&' {
+            spelled_by_reference = spelled_by_reference || char_ref_in_codes(text, p);
+            continue;
+        }
+        let Some(&after) = text.get(p + 1) else {
+            continue;
+        };
+        if !after.is_ascii_digit() {
+            continue;
+        }
+        for (code, _) in &REMAP {
+            let code = code.as_bytes();
+            let hyphen = code.iter().position(|&b| b == b'-').unwrap_or(0);
+            if code.get(hyphen + 1) != Some(&after) {
+                continue;
             }
-            while hits.get(j).is_some_and(|&h| h < start) {
-                j += 1;
+            if let Some(start) = p.checked_sub(hyphen) {
+                if text.get(start..start + code.len()) == Some(code) {
+                    hits.push(start);
+                    break;
+                }
             }
         }
-        prev = Some(node);
-        let name = node.tag_name().name();
-        if name.len() == 4 && name.eq_ignore_ascii_case("code") {
+    }
+    (hits, spelled_by_reference)
+}
+
+/// Is the `&` at `at` a character reference (`&#…;`, `&#x…;`) to a character that can appear in
+/// a re-mapping code (a digit or `-`)?
+fn char_ref_in_codes(text: &[u8], at: usize) -> bool {
+    if text.get(at + 1) != Some(&b'#') {
+        return false;
+    }
+    let rest = &text[at + 2..];
+    let (digits, radix) = match rest.first() {
+        Some(b'x') => (&rest[1..], 16),
+        _ => (rest, 10),
+    };
+    let end = digits
+        .iter()
+        .position(|&b| b == b';')
+        .unwrap_or(digits.len());
+    std::str::from_utf8(&digits[..end])
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, radix).ok())
+        .is_some_and(|c| c == u32::from(b'-') || (0x30..=0x39).contains(&c))
+}
+
+/// The last node (in document order, which is node-id order) that starts before `pos`, searching
+/// forward from `from`, a node known to start before it. Node starts never decrease with the id.
+/// The nodes are stepped through in order: successive hits are close, and a forward scan of the
+/// node array is what the memory prefetcher serves best (a binary or galloping search is not).
+fn last_node_before(doc: &Document<'_>, from: usize, pos: usize) -> usize {
+    let mut at = from;
+    while let Some(next) = doc.get_node(NodeId::from(at + 1)) {
+        if next.range().start >= pos {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// Steps 1 and 2: every element with `@codeSystem` (or re-mapped), in document order.
+///
+/// The source text is searched for `codeSystem`, for the re-mapping codes and for character
+/// references. Each hit is mapped to the element whose start tag can hold it (the last node
+/// starting before the hit) by stepping forward through the node array, and only those elements'
+/// attributes are read: `codeSystem` hits give the coded elements, re-mapping code hits the
+/// candidate `code` elements. Only when a character reference could spell a re-mapping code are
+/// all `code` elements read. `extract_full` (tests) is the plain walk, and both must agree.
+fn extract<'a, 'input>(doc: &'a Document<'input>) -> Vec<Item<'a, 'input>> {
+    let text = doc.input_text().as_bytes();
+    let mut nodes: Vec<Node<'a, 'input>> = Vec::new();
+    let mut remap_codes: Vec<(Node<'a, 'input>, usize)> = Vec::new();
+    let mut at = 0;
+    let is_code = |n: &Node<'_, '_>| {
+        let name = n.tag_name().name();
+        n.is_element() && name.len() == 4 && name.eq_ignore_ascii_case("code")
+    };
+    let (remaps, spelled_by_reference) = remap_hits(text);
+    let mut remaps = remaps.into_iter().peekable();
+    let mut system_hits = finder().find_iter(text).peekable();
+    loop {
+        // Both hit lists are in text order: take the earlier one.
+        let (hit, is_remap) = match (system_hits.peek(), remaps.peek()) {
+            (Some(&h), Some(&r)) if h < r => (h, false),
+            (_, Some(&r)) => (r, true),
+            (Some(&h), None) => (h, false),
+            (None, None) => break,
+        };
+        if is_remap {
+            remaps.next();
+        } else {
+            system_hits.next();
+        }
+        if doc.root().range().start >= hit {
+            continue;
+        }
+        at = last_node_before(doc, at, hit);
+        let Some(node) = doc.get_node(NodeId::from(at)).filter(Node::is_element) else {
+            continue;
+        };
+        if !is_remap {
+            if nodes.last().is_none_or(|n| n.id() != node.id()) {
+                nodes.push(node);
+            }
+        } else if is_code(&node) && remap_codes.last().is_none_or(|(n, _)| n.id() != node.id()) {
             if let Some(k) = scan_attrs(node).code.and_then(remap_index) {
                 remap_codes.push((node, k));
             }
         }
     }
-    if j < hits.len() {
-        if let Some(p) = prev {
-            nodes.push(p);
-        }
+    if spelled_by_reference {
+        // A re-mapping code may hide behind character references: read every `code` element.
+        remap_codes = doc
+            .descendants()
+            .filter(is_code)
+            .filter_map(|n| Some((n, scan_attrs(n).code.and_then(remap_index)?)))
+            .collect();
     }
     let remap = if remap_codes.is_empty() {
         FxHashMap::default()
@@ -810,6 +901,20 @@ mod tests {
 <act><code code="72166-2"/><value code="x" codeSystem="y"/></act></r>"#,
         );
         same_as_full_walk(r#"<r/>"#);
+        // A re-mapping code spelled with character references (decimal and hex).
+        same_as_full_walk(
+            r#"<r><observation><code code="&#55;2166-2"/><value code="x" codeSystem="y"/></observation>
+<observation><code code="45404&#x2D;1"/><value code="z"/></observation></r>"#,
+        );
+        // Re-mapping codes in text, in other attributes, and with a `-` at the very end.
+        same_as_full_walk(
+            r#"<r><observation><code code="1" x="33999-4"/>33999-4<value codeSystem="x" code="y"/></observation>
+<observation><code code=" 45404-1 "/><value code="z"/></observation>-</r>"#,
+        );
+        // Hits in comments, text and end positions; nested elements right after a hit.
+        same_as_full_walk(
+            r#"<r><!--codeSystem--><a codeSystem="1"><b codeSystem="2"><c/></b>codeSystem</a><?pi codeSystem?><d codeSystem="3"/></r>"#,
+        );
     }
 
     fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
