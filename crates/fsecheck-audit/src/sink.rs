@@ -30,6 +30,10 @@ impl Sink for AuditSink {
         Ok(())
     }
 
+    fn reads_finding_text(&self) -> bool {
+        false
+    }
+
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         self.audit.write(&self.dir)?;
         if let Some(out) = self.table.as_mut() {

@@ -113,10 +113,16 @@ struct RawSchematron {
 }
 
 pub(crate) fn read_gzip_json(path: &Path) -> Result<Vec<u8>, CatalogError> {
-    let file = std::fs::File::open(path).map_err(|e| cerr(path, format!("cannot open: {e}")))?;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .take(256 * 1024 * 1024)
+    const LIMIT: usize = 256 * 1024 * 1024;
+    let gz = std::fs::read(path).map_err(|e| cerr(path, format!("cannot open: {e}")))?;
+    // The gzip trailer ends with the uncompressed size (mod 2^32): allocate it once rather than
+    // growing (and copying) the buffer while inflating.
+    let size_hint = gz
+        .last_chunk::<4>()
+        .map_or(0, |b| u32::from_le_bytes(*b) as usize);
+    let mut out = Vec::with_capacity(size_hint.min(LIMIT));
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .take(LIMIT as u64)
         .read_to_end(&mut out)
         .map_err(|e| cerr(path, format!("not a readable gzip file: {e}")))?;
     Ok(out)

@@ -76,6 +76,10 @@ impl Overrides {
 
     /// Apply to a report and recompute its verdict (the gateway verdict is the gateway's own and
     /// is left alone).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn apply(&self, r: &mut DocumentReport) {
         if self.0.is_empty() || r.findings.is_empty() {
             return;

@@ -179,6 +179,10 @@ struct CheckArgs {
     /// `cache` in fsecheck.toml).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+    /// With --cache: read and hash every document, even those whose file-system facts (inode,
+    /// size, times) say they are unchanged since the run that stored them.
+    #[arg(long, requires = "cache")]
+    cache_rehash: bool,
     /// Check only shard I of N (1-based, e.g. 2/4): the inputs whose path hashes to it, after
     /// walking and archive expansion.
     #[arg(long, value_name = "I/N")]
@@ -363,6 +367,29 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
     let loaded = config::load(args.config.as_deref())?;
     let (catalog_dir, _) =
         fsecheck_catalog::discover(args.catalog.as_deref(), loaded.catalog().as_deref())?;
+    let archive_limits = fsecheck_engine::ArchiveLimits {
+        max_entry_size: args.max_size,
+        max_entries: args
+            .archive_max_entries
+            .or(loaded.config.archive_max_entries)
+            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_entries),
+        max_total_size: args
+            .archive_max_total
+            .or(loaded.config.archive_max_total)
+            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_total_size),
+        max_ratio: args
+            .archive_max_ratio
+            .or(loaded.config.archive_max_ratio)
+            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_ratio),
+    };
+    // The inputs are gathered (walk, excludes, archives, shard) while the catalog loads.
+    let gathering = {
+        let paths = args.paths.clone();
+        let mut exclude = loaded.config.exclude.clone();
+        exclude.extend(args.exclude.iter().cloned());
+        let (hidden, shard) = (args.hidden, args.shard);
+        std::thread::spawn(move || gather_inputs(&paths, &exclude, &archive_limits, hidden, shard))
+    };
     let catalog = Arc::new(Catalog::open(&catalog_dir)?);
     if let Some(s) = &args.schematron {
         if !s.is_file() {
@@ -453,6 +480,12 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             fail_on,
         )?);
     }
+    // The formats written; the extra sinks (audit) read whole records.
+    let formats: Vec<&str> = std::iter::once(stdout_format.as_str())
+        .filter(|_| !extras.no_stdout_format)
+        .chain(outputs.iter().map(|(f, _)| f.as_str()))
+        .collect();
+    let extras_read_text = extras.sinks.iter().any(|s| s.reads_finding_text());
     sinks.extend(extras.sinks);
     let overrides = filters::Overrides::parse(&loaded.config.severity)?;
     if let Some(t) = &loaded.config.trust_anchors {
@@ -478,21 +511,19 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             .as_ref()
             .map(|t| loaded.resolve(t))
     });
-    let archive_limits = fsecheck_engine::ArchiveLimits {
-        max_entry_size: args.max_size,
-        max_entries: args
-            .archive_max_entries
-            .or(loaded.config.archive_max_entries)
-            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_entries),
-        max_total_size: args
-            .archive_max_total
-            .or(loaded.config.archive_max_total)
-            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_total_size),
-        max_ratio: args
-            .archive_max_ratio
-            .or(loaded.config.archive_max_ratio)
-            .unwrap_or(fsecheck_engine::ArchiveLimits::default().max_ratio),
-    };
+    // The JSON of each record is rendered on the workers when nothing changes the record
+    // after the check (severity overrides, a baseline) and a JSON format will write it; when
+    // every output writes that JSON or reads no finding text (the audit), records from the
+    // cache need not be read whole.
+    let is_json = |f: &&str| matches!(*f, "json" | "jsonl");
+    let prerender =
+        formats.iter().any(is_json) && overrides.is_empty() && baseline.is_none() && !args.redact;
+    let summary_only = formats.iter().all(is_json)
+        && overrides.is_empty()
+        && baseline.is_none()
+        && !args.redact
+        && !extras_read_text
+        && baseline_writer.is_none();
     let cache_dir = args
         .cache
         .clone()
@@ -534,30 +565,29 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             archive: archive_limits,
         },
         cache_dir.as_deref(),
-    )?;
-    let inputs = collect_inputs(
-        &args.paths,
-        WalkOptions {
-            hidden: args.hidden,
-            ..Default::default()
+        fsecheck_engine::CacheOptions {
+            rehash: args.cache_rehash,
+            summary_only,
         },
-    );
-    let mut exclude = loaded.config.exclude.clone();
-    exclude.extend(args.exclude.iter().cloned());
-    let excludes = filters::Excludes::new(&exclude, &args.paths)?;
-    let inputs = excludes.filter(inputs);
-    // Zip archives become their entries (excludes apply to the archive and to `a.zip!/entry`),
-    // then --shard keeps its part.
-    let inputs = excludes.filter(expand_archives(inputs, &archive_limits, args.hidden));
-    let inputs = match args.shard {
-        Some(shard) => shard.select(inputs),
-        None => inputs,
-    };
+    )?;
+    let inputs = gathering
+        .join()
+        .map_err(|_| UsageError("internal error while gathering the inputs".into()))??;
     let progress = filters::progress(inputs.len(), args.quiet || args.no_progress);
     let mut summary = Summary::default();
     let mut io_error: Option<std::io::Error> = None;
-    let check = |i: &Input| engine.check_input(i);
-    run_ordered(&inputs, jobs, &check, |mut report| {
+    let check = |i: &Input| {
+        let mut report = engine.check_input(i);
+        // Taken out at once: nothing below may see it once the record changes.
+        let rendered = report.rendered.take();
+        let json = if prerender {
+            rendered.or_else(|| serde_json::to_vec(&report).ok().map(Vec::into_boxed_slice))
+        } else {
+            None
+        };
+        Checked { report, json }
+    };
+    run_ordered(&inputs, jobs, &check, |Checked { mut report, json }| {
         progress.inc(1);
         overrides.apply(&mut report);
         if let Some(w) = baseline_writer.as_mut() {
@@ -570,13 +600,25 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
         }
         summary.add(&report);
         for s in sinks.iter_mut() {
-            if let Err(e) = s.record(&report) {
+            let written = match &json {
+                Some(json) => s.record_json(&report, json),
+                None => s.record(&report),
+            };
+            if let Err(e) = written {
                 io_error.get_or_insert(e);
             }
         }
         report.source = None;
     });
     progress.finish_and_clear();
+    if let Some(cache) = engine.cache() {
+        if let Err(e) = cache.save_index() {
+            eprintln!("warning: --cache: the index of unchanged files could not be written: {e}");
+        }
+        if !args.quiet {
+            eprintln!("{}", cache_line(&cache.stats));
+        }
+    }
     summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(w) = baseline_writer.as_mut() {
         if let Err(e) = w.finish(&summary) {
@@ -606,6 +648,63 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
 
 /// The exit code of a run that wrote `what`: 2 when writing failed (a reader that went away is
 /// not a failure), else 1 or 0 by `--fail-on`.
+/// The inputs of a run: the files under `paths`, less the excluded ones, zip archives replaced
+/// by their entries (excludes apply to the archive and to `a.zip!/entry`), then the shard's part.
+fn gather_inputs(
+    paths: &[PathBuf],
+    exclude: &[String],
+    archive_limits: &fsecheck_engine::ArchiveLimits,
+    hidden: bool,
+    shard: Option<fsecheck_engine::Shard>,
+) -> Result<Vec<Input>, UsageError> {
+    let inputs = collect_inputs(
+        paths,
+        WalkOptions {
+            hidden,
+            ..Default::default()
+        },
+    );
+    let excludes = filters::Excludes::new(exclude, paths)?;
+    let inputs = excludes.filter(inputs);
+    let inputs = excludes.filter(expand_archives(inputs, archive_limits, hidden));
+    Ok(match shard {
+        Some(shard) => shard.select(inputs),
+        None => inputs,
+    })
+}
+
+/// A checked input: its report, and the report's JSON when the workers render it.
+struct Checked {
+    report: fsecheck_report::DocumentReport,
+    json: Option<Box<[u8]>>,
+}
+
+impl From<fsecheck_report::DocumentReport> for Checked {
+    fn from(report: fsecheck_report::DocumentReport) -> Self {
+        Checked { report, json: None }
+    }
+}
+
+/// The cache's one line on standard error: what was reused, what was checked.
+fn cache_line(stats: &fsecheck_engine::cache::Stats) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let hits = stats.hits.load(Relaxed);
+    let unchanged = stats.unchanged.load(Relaxed);
+    let mut line = format!(
+        "cache: {hits} record(s) reused ({unchanged} known unchanged without reading), {} checked",
+        stats.misses.load(Relaxed)
+    );
+    for (n, what) in [
+        (stats.corrupt.load(Relaxed), "unsound entries ignored"),
+        (stats.write_errors.load(Relaxed), "entries not written"),
+    ] {
+        if n > 0 {
+            line.push_str(&format!(", {n} {what}"));
+        }
+    }
+    line
+}
+
 fn exit_code(
     io_error: Option<std::io::Error>,
     what: &str,

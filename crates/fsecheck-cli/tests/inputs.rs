@@ -475,6 +475,14 @@ fn zip_bombs_and_broken_archives_are_findings_and_the_run_goes_on() {
     assert_eq!(ids(&records(&out.stdout)[0]), ["input/archive-too-large"]);
 }
 
+/// `check --format jsonl --cache CACHE EXTRA... DOCS`.
+fn cached_run(cache: &Path, docs: &Path, extra: &[OsString]) -> std::process::Output {
+    let mut a = vec![os("--cache"), os(cache)];
+    a.extend(extra.iter().cloned());
+    a.push(os(docs));
+    check_jsonl(&a)
+}
+
 /// A folder with XML, PDF, a sidecar pair and an archive, for the cache tests.
 fn cache_corpus(d: &Path) {
     std::fs::copy(xml_example(), d.join("LDO.xml")).unwrap();
@@ -521,12 +529,7 @@ fn cached_runs_give_identical_records_and_miss_on_any_change() {
     std::fs::create_dir(&docs).unwrap();
     cache_corpus(&docs);
     let cache = dir.path().join("cache");
-    let run = |extra: &[OsString]| {
-        let mut a = vec![os("--cache"), os(&cache)];
-        a.extend(extra.iter().cloned());
-        a.push(os(&docs));
-        check_jsonl(&a)
-    };
+    let run = |extra: &[OsString]| cached_run(&cache, &docs, extra);
     let plain = check_jsonl(&[os(&docs)]);
     let first = run(&[]);
     assert_eq!(first.status.code(), plain.status.code());
@@ -618,6 +621,80 @@ fn cached_runs_give_identical_records_and_miss_on_any_change() {
         without_timing(&out.stdout),
         without_timing(&check_with_catalog(&cat, "jsonl", &[os(&docs)]).stdout)
     );
+}
+
+/// The cache's line on standard error: (records reused, of them known unchanged without
+/// reading, checked).
+fn cache_line(stderr: &[u8]) -> (u64, u64, u64) {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cache: "))
+        .unwrap_or_else(|| panic!("no cache line in {text}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1], numbers[2])
+}
+
+#[test]
+fn unchanged_files_are_known_by_their_facts_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    cache_corpus(&docs);
+    // Facts younger than the margin (2 s) are never trusted; let the corpus age past it.
+    std::thread::sleep(std::time::Duration::from_millis(2300));
+    let cache = dir.path().join("cache");
+    let run = |extra: &[OsString]| cached_run(&cache, &docs, extra);
+    let first = run(&[]);
+    // Six cacheable records (the zip entry is read from its archive, not known by facts).
+    assert_eq!(cache_line(&first.stderr), (0, 0, 6));
+    let second = run(&[]);
+    assert_eq!(cache_line(&second.stderr), (6, 5, 0));
+    assert_eq!(
+        without_timing(&second.stdout),
+        without_timing(&first.stdout)
+    );
+    // A changed document (same size) and a changed sidecar (same size) are read again.
+    let mut bytes = std::fs::read(docs.join("PSS.xml")).unwrap();
+    let at = bytes.len() - 2;
+    bytes[at] = b' ';
+    std::fs::write(docs.join("PSS.xml"), &bytes).unwrap();
+    let side = std::fs::read_to_string(docs.join("DOC.json")).unwrap();
+    std::fs::write(docs.join("DOC.json"), side.replace("XYZ", "WOR")).unwrap();
+    let third = run(&[]);
+    assert_eq!(cache_line(&third.stderr), (4, 3, 2));
+    let cached = hits(&records(&third.stdout));
+    assert!(!cached.contains("PSS.xml") && !cached.contains("DOC.xml"));
+    assert_eq!(
+        without_timing(&third.stdout),
+        without_timing(&check_jsonl(&[os(&docs)]).stdout)
+    );
+    // --cache-rehash reads every document: all hit by content, none known by facts.
+    assert_eq!(cache_line(&run(&[os("--cache-rehash")]).stderr), (6, 0, 0));
+    // Other options, another index: every document is read once more, then known.
+    let main = [os("--gateway-release"), os("main")];
+    assert_eq!(cache_line(&run(&main).stderr), (0, 0, 6));
+    assert_eq!(cache_line(&run(&main).stderr).1, 3);
+    // --quiet keeps standard error silent.
+    assert!(run(&[os("--quiet")]).stderr.is_empty());
+}
+
+#[test]
+fn a_zip_archive_named_as_a_document_is_not_expanded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let entry = RawEntry::deflated("RSA.xml", &std::fs::read(xml_example()).unwrap());
+    write_zip(&d.join("archive.xml"), std::slice::from_ref(&entry));
+    write_zip(&d.join("archive.bin"), &[entry]);
+    let recs = records(&check_jsonl(&[os(d)]).stdout);
+    let paths: Vec<&str> = recs.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths[0].ends_with("archive.bin!/RSA.xml"), "{paths:?}");
+    assert!(paths[1].ends_with("archive.xml"), "{paths:?}");
+    assert_eq!(recs[1]["verdict"], "fail");
 }
 
 #[test]

@@ -195,14 +195,23 @@ fn file_is_zip(path: &Path) -> bool {
     is_zip(&head[..n])
 }
 
+/// Is this file named as a document (`.xml`, `.pdf`, any case)? Such a file is checked as the
+/// document its name says, never expanded (a zip archive so named fails as that document); the
+/// others are opened to see whether they are zip archives, whatever their names.
+fn named_as_document(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml") || e.eq_ignore_ascii_case("pdf"))
+}
+
 /// Replace every file whose content is a zip archive by its entries (or by one input carrying
-/// the archive's finding), then sort everything by path again. Directories inside archives are
-/// skipped, and so are hidden entries (a path component starting with '.') unless `hidden`.
+/// the archive's finding), then sort everything by path again; files named as documents are
+/// not looked into (see [`named_as_document`]). Directories inside archives are skipped, and so
+/// are hidden entries (a path component starting with '.') unless `hidden`.
 pub fn expand_archives(inputs: Vec<Input>, limits: &ArchiveLimits, hidden: bool) -> Vec<Input> {
     use rayon::prelude::*;
     let zips: Vec<bool> = inputs
         .par_iter()
-        .map(|i| matches!(i, Input::File(p) if file_is_zip(p)))
+        .map(|i| matches!(i, Input::File(p) if !named_as_document(p) && file_is_zip(p)))
         .collect();
     if !zips.contains(&true) {
         return inputs;

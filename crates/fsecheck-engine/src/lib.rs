@@ -9,6 +9,7 @@
 pub mod archive;
 pub mod cache;
 pub mod compiled;
+pub mod file_index;
 pub mod input;
 pub mod pipeline;
 pub mod requests;
@@ -18,7 +19,7 @@ pub mod shard;
 pub mod sniff;
 
 pub use archive::{expand_archives, ArchiveLimits};
-pub use cache::Cache;
+pub use cache::{Cache, CacheOptions};
 pub use input::{collect_inputs, Input, WalkOptions};
 pub use pipeline::{Engine, EngineOptions, Stages};
 pub use requests::Metadata;

@@ -2,7 +2,8 @@
 //! the same tree; findings from all stages are kept (a failing stage does not hide later ones,
 //! unless the input cannot be parsed at all).
 
-use crate::cache::Cache;
+use crate::cache::{Cache, CacheOptions, Stored};
+use crate::file_index::Facts;
 use crate::input::Input;
 use crate::requests::{self, Metadata};
 use crate::sniff::{sniff, Sniffed};
@@ -133,12 +134,14 @@ impl Engine {
         catalog: Arc<Catalog>,
         options: EngineOptions,
         cache_dir: Option<&Path>,
+        cache_options: CacheOptions,
     ) -> Result<Self, String> {
         let Some(dir) = cache_dir else {
             return Self::with_stages(catalog, options);
         };
-        let run = crate::cache::run_fingerprint(Some(&catalog), &options)?;
-        let cache = Cache::open(dir, run)?;
+        let started = std::time::SystemTime::now();
+        let run = crate::cache::run_fingerprint(Some(&catalog), &options, Some((dir, started)))?;
+        let cache = Cache::open_with(dir, run, cache_options, started)?;
         Ok(Self::with_deferred_stages(catalog, options).with_cache(cache))
     }
 
@@ -244,16 +247,17 @@ impl Engine {
             );
             return self.finish(report, 201);
         }
-        self.check_cached(bytes, report, None)
+        self.check_cached(bytes, report, None, None)
     }
 
     /// [`Engine::check_bytes`] through the record cache, when there is one and the input is XML
-    /// or PDF.
+    /// or PDF. `facts`: those of the file the bytes were read from, taken before reading.
     fn check_cached(
         &self,
         bytes: Vec<u8>,
         mut report: DocumentReport,
         path: Option<&Path>,
+        facts: Option<&Facts>,
     ) -> DocumentReport {
         let Some(cache) = &self.cache else {
             return self.check_bytes(bytes, report, path);
@@ -264,28 +268,14 @@ impl Engine {
         }
         let started = Instant::now();
         let key = self.cache_key(cache, &bytes, path);
+        let learn = |key: crate::cache::Key| {
+            if let (Some(index), Some(facts)) = (cache.index(), facts) {
+                index.learn(facts, key);
+            }
+        };
         if let Some(stored) = cache.get(&key) {
-            let source = if !self.options.keep_source {
-                Some(None)
-            } else if kind == Sniffed::Xml {
-                Some(
-                    fsecheck_xml::prepare(&bytes, &self.options.limits)
-                        .text
-                        .map(Arc::from),
-                )
-            } else {
-                stored.source
-            };
-            if let Some(source) = source {
-                let mut r = stored.report;
-                r.path = report.path;
-                for f in &mut r.findings {
-                    if f.location.path.is_empty() {
-                        f.location.path = r.path.clone();
-                    }
-                }
-                r.source = source;
-                r.timing_ms = [("cache".to_string(), ms(started))].into();
+            if let Some(r) = self.reuse(stored, TextFrom::Bytes(&bytes), &report.path, started) {
+                learn(key);
                 return r;
             }
             cache.count_miss_after_hit();
@@ -294,8 +284,41 @@ impl Engine {
         let store_source = kind == Sniffed::Pdf && self.options.keep_source;
         report.timing_ms.insert("cache".into(), ms(started));
         let r = self.check_bytes(bytes, report, path);
-        cache.put(&key, &r, store_source.then_some(r.source.as_deref()));
+        if cache.put(&key, &r, store_source.then_some(r.source.as_deref())) {
+            learn(key);
+        }
         r
+    }
+
+    /// The record of a cache hit for the document at `display`: the stored record with this
+    /// path, and the checked text when it is kept (rebuilt from the document's bytes for XML,
+    /// read now if they were not). `None` when the text is needed and cannot be had (a PDF stored
+    /// without it, an XML file that no longer reads): a miss.
+    fn reuse(
+        &self,
+        stored: Stored,
+        text_from: TextFrom<'_>,
+        display: &str,
+        started: Instant,
+    ) -> Option<DocumentReport> {
+        let source = if !self.options.keep_source {
+            None
+        } else if stored.kind() == Kind::Xml {
+            let text = |b: &[u8]| fsecheck_xml::prepare(b, &self.options.limits).text;
+            match text_from {
+                TextFrom::Bytes(b) => text(b),
+                TextFrom::File(p) => match read_limited(p, self.options.limits.max_bytes) {
+                    Ok(ReadResult::All(b)) => text(&b),
+                    _ => return None,
+                },
+            }
+            .map(Arc::from)
+        } else {
+            stored.source.clone()?
+        };
+        let mut r = stored.record(display, ms(started))?;
+        r.source = source;
+        Some(r)
     }
 
     /// The cache key of a document: its bytes, and with sidecars (when no `--metadata`/`--jwt`
@@ -323,6 +346,21 @@ impl Engine {
     pub fn check_file(&self, path: &Path) -> DocumentReport {
         let display = path.to_string_lossy().into_owned();
         let started = Instant::now();
+        // An unchanged file the index knows is not read: its key is remembered.
+        let facts = self
+            .cache
+            .as_ref()
+            .and_then(Cache::index)
+            .and_then(|i| crate::file_index::facts_of(path, Some(&i.listings)));
+        if let (Some(cache), Some(f)) = (&self.cache, &facts) {
+            let remembered = cache.index().and_then(|i| i.lookup(f));
+            if let Some(stored) = remembered.and_then(|k| cache.get_remembered(&k)) {
+                if let Some(r) = self.reuse(stored, TextFrom::File(path), &display, started) {
+                    return r;
+                }
+                cache.count_remembered_miss();
+            }
+        }
         let mut report = DocumentReport::new(display.clone(), Kind::Other);
         let bytes = match read_limited(path, self.options.limits.max_bytes) {
             Ok(ReadResult::All(b)) => b,
@@ -350,7 +388,7 @@ impl Engine {
         };
         report.size = bytes.len() as u64;
         report.timing_ms.insert("read".into(), ms(started));
-        self.check_cached(bytes, report, Some(path))
+        self.check_cached(bytes, report, Some(path), facts.as_ref())
     }
 
     /// Check already-read bytes (a file, or a part extracted from a container). `path`, when the
@@ -785,6 +823,14 @@ impl Engine {
 enum ReadResult {
     All(Vec<u8>),
     TooLarge { head: Vec<u8>, size: u64 },
+}
+
+/// Where the checked text of a cache hit comes from.
+enum TextFrom<'a> {
+    /// The document's bytes, already read.
+    Bytes(&'a [u8]),
+    /// The file, not read yet.
+    File(&'a Path),
 }
 
 fn read_limited(path: &Path, max: u64) -> std::io::Result<ReadResult> {

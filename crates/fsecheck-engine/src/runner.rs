@@ -1,7 +1,7 @@
-//! Checking many inputs on a rayon pool and emitting their reports in input order, each as soon as
-//! it and every input before it are done. Workers pull inputs in order from a shared counter, so
-//! the reorder window stays about as small as the number of workers; a bounded channel keeps a
-//! slow sink from piling reports up in memory. A panic while checking one input becomes an
+//! Checking many inputs on a rayon pool and emitting their reports in input order, once they and
+//! every input before them are done. Workers pull inputs in order from a shared counter and hand
+//! their results over in small batches, so the reorder window stays small; a bounded channel
+//! keeps a slow sink from piling reports up in memory. A panic while checking one input becomes an
 //! `internal/panic` finding on that input's report and the run goes on.
 
 use crate::input::Input;
@@ -13,8 +13,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-/// The per-input check.
-pub type CheckFn<'a> = dyn Fn(&Input) -> DocumentReport + Sync + 'a;
+/// The per-input check. It gives a report, or something that carries one (`T`), e.g. a report
+/// with its JSON rendered by the worker.
+pub type CheckFn<'a, T = DocumentReport> = dyn Fn(&Input) -> T + Sync + 'a;
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -40,12 +41,17 @@ fn panic_report(input: &Input) -> DocumentReport {
     r
 }
 
-/// Check every input with `jobs` workers and call `emit` for each report in input order.
-pub fn run_ordered(
+/// Results a worker hands over at once. Small, so that the output stays close behind the
+/// checking (a record waits for at most this many inputs of the same worker).
+const BATCH: usize = 8;
+
+/// Check every input with `jobs` workers and call `emit` for each result in input order. A
+/// panic gives the `internal/panic` report, as a `T`.
+pub fn run_ordered<T: Send + From<DocumentReport>>(
     inputs: &[Input],
     jobs: usize,
-    check: &CheckFn<'_>,
-    mut emit: impl FnMut(DocumentReport),
+    check: &CheckFn<'_, T>,
+    mut emit: impl FnMut(T),
 ) {
     let jobs = jobs.max(1);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
@@ -73,28 +79,38 @@ pub fn run_ordered(
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{loc}")));
     }));
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<(usize, DocumentReport)>(jobs * 4);
+    let (tx, rx) = mpsc::sync_channel::<Vec<(usize, T)>>(jobs * 4);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.scope(|s| {
                 for _ in 0..jobs {
                     let tx = tx.clone();
                     let next = &next;
-                    s.spawn(move |_| loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(input) = inputs.get(i) else { break };
-                        if tx.send((i, check_one(input, check))).is_err() {
-                            break;
+                    s.spawn(move |_| {
+                        // Results go out in small batches: one hand-over (and wake-up of the
+                        // emitting thread) per batch rather than per input.
+                        let mut batch = Vec::with_capacity(BATCH);
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(input) = inputs.get(i) else { break };
+                            batch.push((i, check_one(input, check)));
+                            if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err()
+                            {
+                                return;
+                            }
+                        }
+                        if !batch.is_empty() {
+                            let _ = tx.send(batch);
                         }
                     });
                 }
             });
             drop(tx);
         });
-        let mut pending: BTreeMap<usize, DocumentReport> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, T> = BTreeMap::new();
         let mut want = 0usize;
-        for (i, report) in rx.iter() {
-            pending.insert(i, report);
+        for batch in rx.iter() {
+            pending.extend(batch);
             while let Some(r) = pending.remove(&want) {
                 emit(r);
                 want += 1;
@@ -104,10 +120,10 @@ pub fn run_ordered(
     panic::set_hook(previous_hook);
 }
 
-fn check_one(input: &Input, check: &CheckFn<'_>) -> DocumentReport {
+fn check_one<T: From<DocumentReport>>(input: &Input, check: &CheckFn<'_, T>) -> T {
     match panic::catch_unwind(AssertUnwindSafe(|| check(input))) {
         Ok(r) => r,
-        Err(_) => panic_report(input),
+        Err(_) => panic_report(input).into(),
     }
 }
 

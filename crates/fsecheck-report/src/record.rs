@@ -91,6 +91,11 @@ pub struct DocumentReport {
     /// The checked text, kept in memory for source snippets; never serialized.
     #[serde(skip)]
     pub source: Option<Arc<str>>,
+    /// This record as JSON (`serde_json::to_vec` of it), when the engine had it without
+    /// serializing (a record cache hit). It describes the record exactly as the engine returned
+    /// it: whoever changes the record must drop it, so the run loop takes it out first thing.
+    #[serde(skip)]
+    pub rendered: Option<Box<[u8]>>,
 }
 
 impl DocumentReport {
@@ -111,6 +116,7 @@ impl DocumentReport {
             pdf: None,
             timing_ms: BTreeMap::new(),
             source: None,
+            rendered: None,
         }
     }
 

@@ -10,6 +10,19 @@ use std::io::{self, Write};
 pub trait Sink {
     fn record(&mut self, report: &DocumentReport) -> io::Result<()>;
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// [`Sink::record`] with the report already rendered as JSON (`serde_json::to_vec` of
+    /// `report`, done on a worker thread). The JSON sinks write it as is; the others, and
+    /// wrappers that change the report (redaction), ignore it.
+    fn record_json(&mut self, report: &DocumentReport, json: &[u8]) -> io::Result<()> {
+        let _ = json;
+        self.record(report)
+    }
+    /// Does this sink read findings' texts (message, hint, location, details)? A sink that
+    /// reads only their ids, severities and stages says no, and may be given records cut down
+    /// to those.
+    fn reads_finding_text(&self) -> bool {
+        true
+    }
 }
 
 /// What `--fail-on` sets: the lowest severity that makes the exit code 1.
@@ -103,6 +116,12 @@ impl<W: Write> Sink for JsonlSink<W> {
         self.out.flush()
     }
 
+    fn record_json(&mut self, _report: &DocumentReport, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         self.out.flush()
     }
@@ -147,6 +166,11 @@ impl<W: Write> Sink for JsonSink<W> {
     fn record(&mut self, report: &DocumentReport) -> io::Result<()> {
         self.start()?;
         Ok(serde_json::to_writer(&mut self.out, report)?)
+    }
+
+    fn record_json(&mut self, _report: &DocumentReport, json: &[u8]) -> io::Result<()> {
+        self.start()?;
+        self.out.write_all(json)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
