@@ -35,3 +35,14 @@ bench-audit count="100000":
     cargo build --release -p fsecheck-cli
     scripts/replicate-corpus.sh ../shared/corpus/validator /tmp/fsecheck-scale {{count}}
     /usr/bin/time -v target/release/fsecheck audit --catalog {{catalog}} --out /tmp/fsecheck-scale-audit --fail-on never --no-progress /tmp/fsecheck-scale
+
+# Incremental runs: an audit with an empty cache, then cached audits of the same unchanged files
+# (figures in docs/PERFORMANCE.md, "Incremental runs"). `path` defaults to the validator corpus;
+# for scale, replicate distinct copies first:
+#   scripts/replicate-corpus.sh ../shared/corpus/validator /tmp/fsecheck-unique 100000 unique
+bench-cache path="../shared/corpus/validator":
+    cargo build --release -p fsecheck-cli
+    rm -rf /tmp/fsecheck-bench-cache
+    /usr/bin/time -f "first run:  %e s wall, %U + %S s CPU, %M KB peak" target/release/fsecheck audit --catalog {{catalog}} --cache /tmp/fsecheck-bench-cache/cache --out /tmp/fsecheck-bench-cache/first --quiet --fail-on never --no-progress {{path}}
+    for i in 1 2 3 4 5; do /usr/bin/time -f "cached run: %e s wall, %U + %S s CPU, %M KB peak" target/release/fsecheck audit --catalog {{catalog}} --cache /tmp/fsecheck-bench-cache/cache --out /tmp/fsecheck-bench-cache/cached --quiet --fail-on never --no-progress {{path}}; done
+    cmp /tmp/fsecheck-bench-cache/first/audit.json /tmp/fsecheck-bench-cache/cached/audit.json
