@@ -221,7 +221,7 @@ pub fn run_fingerprint(
 /// in a stable order.
 pub fn tree_digest(root: &Path) -> Result<[u8; 32], String> {
     let mut h = blake3::Hasher::new();
-    for e in tree_walk(root) {
+    for e in crate::file_index::tree_walk(root) {
         let e = e.map_err(|e| format!("catalog {}: {e}", root.display()))?;
         if !e.file_type().is_file() {
             continue;
@@ -236,16 +236,6 @@ pub fn tree_digest(root: &Path) -> Result<[u8; 32], String> {
         h.update(&bytes);
     }
     Ok(*h.finalize().as_bytes())
-}
-
-/// Every entry under `root` but `.git`, sorted by name, links followed: the files a catalog
-/// digest covers.
-pub(crate) fn tree_walk(root: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
-    walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git")
 }
 
 /// Builds the key of one document.

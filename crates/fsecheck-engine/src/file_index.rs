@@ -19,7 +19,6 @@
 //! back exactly is ignored. Saving merges with what is on disk (entries of this run win), so
 //! runs over other folders or other shards with the same options keep their entries.
 
-use crate::cache::Key;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -223,7 +222,7 @@ pub fn remembered_digest(
 fn tree_facts(root: &Path) -> Option<([u8; 32], i128)> {
     let mut h = blake3::Hasher::new();
     let mut newest = i128::MIN;
-    for e in crate::cache::tree_walk(root) {
+    for e in tree_walk(root) {
         let e = e.ok()?;
         let meta = e.metadata().ok()?;
         let rel = e.path().strip_prefix(root).unwrap_or(e.path());
@@ -234,6 +233,16 @@ fn tree_facts(root: &Path) -> Option<([u8; 32], i128)> {
         add_meta(&mut h, &mut newest, Some(&meta))?;
     }
     Some((*h.finalize().as_bytes(), newest))
+}
+
+/// Every entry under `root` but `.git`, sorted by name, links followed: the files a catalog
+/// digest covers.
+pub fn tree_walk(root: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git")
 }
 
 /// Write `bytes` to `file` through a temporary file in the same folder and a rename.
@@ -257,7 +266,10 @@ fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-type Entries = HashMap<PathId, ([u8; 16], Key)>;
+/// A cache key's 32 bytes (`crate::cache::Key`).
+pub type KeyBytes = [u8; 32];
+
+type Entries = HashMap<PathId, ([u8; 16], KeyBytes)>;
 
 /// The index of one run fingerprint: what earlier runs remembered, and what this run learns.
 #[derive(Debug)]
@@ -266,7 +278,7 @@ pub struct FileIndex {
     /// The start of this run: facts newer than this minus [`MARGIN`] are not remembered.
     started_ns: i128,
     known: Entries,
-    learned: Mutex<Vec<(PathId, [u8; 16], Key)>>,
+    learned: Mutex<Vec<(PathId, [u8; 16], KeyBytes)>>,
     /// Folder listings of this run, for [`facts_of`].
     pub listings: Listings,
 }
@@ -288,7 +300,7 @@ impl FileIndex {
     }
 
     /// The key remembered for a file with these facts.
-    pub fn lookup(&self, facts: &Facts) -> Option<Key> {
+    pub fn lookup(&self, facts: &Facts) -> Option<KeyBytes> {
         match self.known.get(&facts.path) {
             Some((hash, key)) if *hash == facts.hash => Some(*key),
             _ => None,
@@ -297,7 +309,7 @@ impl FileIndex {
 
     /// Remember that a file with these facts (taken before it was read) has this key, unless
     /// the facts are too recent to be trusted or already known.
-    pub fn learn(&self, facts: &Facts, key: Key) {
+    pub fn learn(&self, facts: &Facts, key: KeyBytes) {
         if facts.newest_ns + MARGIN.as_nanos() as i128 > self.started_ns {
             return;
         }
@@ -332,7 +344,7 @@ impl FileIndex {
                 let mut r = [0; RECORD];
                 r[..16].copy_from_slice(&path);
                 r[16..32].copy_from_slice(&hash);
-                r[32..].copy_from_slice(&key.0);
+                r[32..].copy_from_slice(&key);
                 r
             })
             .collect();
@@ -362,7 +374,7 @@ fn decode(bytes: &[u8]) -> Option<Entries> {
         path.copy_from_slice(&r[..16]);
         hash.copy_from_slice(&r[16..32]);
         key.copy_from_slice(&r[32..]);
-        entries.insert(path, (hash, Key(key)));
+        entries.insert(path, (hash, key));
     }
     Some(entries)
 }
@@ -371,8 +383,8 @@ fn decode(bytes: &[u8]) -> Option<Entries> {
 mod tests {
     use super::*;
 
-    fn key(n: u8) -> Key {
-        Key([n; 32])
+    fn key(n: u8) -> KeyBytes {
+        [n; 32]
     }
 
     #[test]

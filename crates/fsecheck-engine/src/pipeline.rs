@@ -2,7 +2,7 @@
 //! the same tree; findings from all stages are kept (a failing stage does not hide later ones,
 //! unless the input cannot be parsed at all).
 
-use crate::cache::{Cache, CacheOptions, Stored};
+use crate::cache::{Cache, CacheOptions, Key, Stored};
 use crate::file_index::Facts;
 use crate::input::Input;
 use crate::requests::{self, Metadata};
@@ -270,7 +270,7 @@ impl Engine {
         let key = self.cache_key(cache, &bytes, path);
         let learn = |key: crate::cache::Key| {
             if let (Some(index), Some(facts)) = (cache.index(), facts) {
-                index.learn(facts, key);
+                index.learn(facts, key.0);
             }
         };
         if let Some(stored) = cache.get(&key) {
@@ -353,7 +353,7 @@ impl Engine {
             .and_then(Cache::index)
             .and_then(|i| crate::file_index::facts_of(path, Some(&i.listings)));
         if let (Some(cache), Some(f)) = (&self.cache, &facts) {
-            let remembered = cache.index().and_then(|i| i.lookup(f));
+            let remembered = cache.index().and_then(|i| i.lookup(f)).map(Key);
             if let Some(stored) = remembered.and_then(|k| cache.get_remembered(&k)) {
                 if let Some(r) = self.reuse(stored, TextFrom::File(path), &display, started) {
                     return r;
