@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Manage the record cache of `--cache`.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Explain a rule id: a built-in rule, or a schematron assert (`sch/ERRORE-5 --doc-type LDO`).
     Explain {
         /// The rule id, e.g. xml/not-well-formed or sch/ERRORE-5.
@@ -79,6 +84,26 @@ enum CatalogCommand {
         /// Output as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Remove entries last written more than --older-than days ago (a document still in use is
+    /// then checked once more and stored again), folders of other cache formats, and files left
+    /// by interrupted runs.
+    Prune {
+        /// The cache folder (else `cache` in fsecheck.toml).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Age in days past which an entry goes (0: every entry).
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        older_than: u64,
+        /// Count what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -225,6 +250,15 @@ fn main() -> ExitCode {
         } => open_catalog(catalog.as_deref(), config.as_deref())
             .and_then(|c| catalog_info::print(&c, json).map_err(UsageError::from))
             .map(|()| ExitCode::SUCCESS),
+        Command::Cache {
+            command:
+                CacheCommand::Prune {
+                    cache,
+                    config,
+                    older_than,
+                    dry_run,
+                },
+        } => prune_cache(cache, config.as_deref(), older_than, dry_run),
         Command::Explain {
             id,
             doc_type,
@@ -253,6 +287,51 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `fsecheck cache prune`.
+fn prune_cache(
+    cache: Option<PathBuf>,
+    config: Option<&std::path::Path>,
+    older_than_days: u64,
+    dry_run: bool,
+) -> Result<ExitCode, UsageError> {
+    let loaded = config::load(config)?;
+    let dir = cache
+        .or_else(|| loaded.config.cache.as_ref().map(|c| loaded.resolve(c)))
+        .ok_or_else(|| {
+            UsageError("no cache folder: give --cache DIR or set `cache` in fsecheck.toml".into())
+        })?;
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "--cache {}: no such folder",
+            dir.display()
+        )));
+    }
+    let now = std::time::SystemTime::now();
+    let cutoff = match older_than_days {
+        0 => now + std::time::Duration::from_secs(1),
+        days => now
+            .checked_sub(std::time::Duration::from_secs(days.saturating_mul(86_400)))
+            .unwrap_or(std::time::UNIX_EPOCH),
+    };
+    let p = fsecheck_engine::cache::prune(&dir, cutoff, dry_run)
+        .map_err(|e| UsageError(format!("--cache {}: {e}", dir.display())))?;
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    emit(&format!(
+        "{}: {} file(s) {} ({:.1} MiB), {} kept ({:.1} MiB)\n",
+        dir.display(),
+        p.removed,
+        if dry_run {
+            "would be removed"
+        } else {
+            "removed"
+        },
+        mib(p.removed_bytes),
+        p.kept,
+        mib(p.kept_bytes)
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Write a command's whole output to standard output. A reader that went away (`| head`) is not

@@ -683,6 +683,62 @@ fn unchanged_files_are_known_by_their_facts_without_reading() {
 }
 
 #[test]
+fn cache_prune_removes_what_is_old_and_the_next_run_stores_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    cache_corpus(&docs);
+    let cache = dir.path().join("cache");
+    let first = cached_run(&cache, &docs, &[]);
+    let entries: Vec<PathBuf> = walk(&cache)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rec"))
+        .collect();
+    assert_eq!(entries.len(), 6);
+    // Two entries written 40 days ago.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+    for e in &entries[..2] {
+        std::fs::File::options()
+            .write(true)
+            .open(e)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let prune = |extra: &[&str]| {
+        let mut a = vec![os("cache"), os("prune"), os("--cache"), os(&cache)];
+        a.extend(extra.iter().map(os));
+        fsecheck().args(&a).output().unwrap()
+    };
+    let dry = prune(&["--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&dry.stdout).to_string();
+    assert!(text.contains("2 file(s) would be removed"), "{text}");
+    let done = prune(&[]);
+    assert!(String::from_utf8_lossy(&done.stdout).contains("2 file(s) removed"));
+    assert_eq!(
+        walk(&cache)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "rec"))
+            .count(),
+        4
+    );
+    // The next run checks those two again, reuses the rest, and gives the same records.
+    let next = cached_run(&cache, &docs, &[]);
+    assert_eq!(hits(&records(&next.stdout)).len(), 4);
+    assert_eq!(without_timing(&next.stdout), without_timing(&first.stdout));
+    // --older-than 0 empties it.
+    assert!(String::from_utf8_lossy(&prune(&["--older-than", "0"]).stdout).contains("0 kept"));
+    // No cache folder: a usage error.
+    let none = fsecheck()
+        .args(["cache", "prune"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
 fn a_zip_archive_named_as_a_document_is_not_expanded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -217,6 +217,74 @@ pub fn run_fingerprint(
     Ok(*h.finalize().as_bytes())
 }
 
+/// What [`prune`] removed and kept (files, bytes).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub removed: u64,
+    pub removed_bytes: u64,
+    pub kept: u64,
+    pub kept_bytes: u64,
+}
+
+/// Temporary files of writes still in progress are left alone this long.
+const TMP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Trim the cache folder `dir` (as given to `--cache`): remove the entries, file indexes and
+/// catalog memos last used before `cutoff` (reading marks them used, at most once a day; a
+/// document whose entry went is checked once more and stored again), the folders of other cache formats (`vN`), and temporary files left
+/// by interrupted runs. Only files inside `dir/vN` folders are touched; links are not followed.
+/// With `dry_run`, nothing is removed and the counts say what would be.
+pub fn prune(dir: &Path, cutoff: SystemTime, dry_run: bool) -> std::io::Result<Pruned> {
+    let mut pruned = Pruned::default();
+    let tmp_cutoff = SystemTime::now()
+        .checked_sub(TMP_GRACE)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    for top in std::fs::read_dir(dir)? {
+        let top = top?;
+        let name = top.file_name();
+        let Some(version) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix('v'))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !top.file_type()?.is_dir() {
+            continue;
+        }
+        for e in walkdir::WalkDir::new(top.path()).contents_first(true) {
+            let e = e.map_err(std::io::Error::other)?;
+            let meta = e.metadata().map_err(std::io::Error::other)?;
+            if e.file_type().is_dir() {
+                // Empty folders of another format go too.
+                if version != FORMAT && !dry_run {
+                    let _ = std::fs::remove_dir(e.path());
+                }
+                continue;
+            }
+            let written = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let temporary = e.file_name().to_string_lossy().starts_with(".tmp");
+            let stale = version != FORMAT
+                || if temporary {
+                    written < tmp_cutoff
+                } else {
+                    written < cutoff
+                };
+            if stale {
+                if !dry_run {
+                    std::fs::remove_file(e.path())?;
+                }
+                pruned.removed += 1;
+                pruned.removed_bytes += meta.len();
+            } else {
+                pruned.kept += 1;
+                pruned.kept_bytes += meta.len();
+            }
+        }
+    }
+    Ok(pruned)
+}
+
 /// Hash of the relative paths, sizes and content of every file under `root` (`.git` excluded),
 /// in a stable order.
 pub fn tree_digest(root: &Path) -> Result<[u8; 32], String> {
@@ -533,6 +601,7 @@ impl SummaryView {
 fn read_entry(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut f = std::fs::File::open(path)?;
+    crate::file_index::refresh(&f);
     let mut buf = vec![0; 32 * 1024];
     let mut len = 0;
     let mut expected: Option<usize> = None;
@@ -835,6 +904,68 @@ mod tests {
         assert_eq!(entry_length(&bytes), Some(bytes.len()));
         let r = cache.get(&k).unwrap().record("a.xml", 1.0).unwrap();
         assert_eq!(r.findings[0].message.len(), 100_000);
+    }
+
+    #[test]
+    fn prune_removes_old_entries_other_formats_and_stale_temporaries_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let cache = Cache::open(d, [6; 32]).unwrap();
+        let keys: Vec<Key> = (0..4u8)
+            .map(|i| cache.key().part("doc", &[i]).finish())
+            .collect();
+        for k in &keys {
+            cache.put(k, &report("a.xml"), None);
+        }
+        let old = SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+        let age = |p: &Path| {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(old)
+                .unwrap()
+        };
+        age(&cache.file(&keys[0]));
+        age(&cache.file(&keys[1]));
+        // An old entry that is read is marked used, and kept.
+        age(&cache.file(&keys[3]));
+        assert!(cache.get(&keys[3]).is_some());
+        let used = std::fs::metadata(cache.file(&keys[3]))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert!(used > SystemTime::now() - std::time::Duration::from_secs(3600));
+        // A fresh temporary (a write in progress) stays; an old one goes.
+        let fresh_tmp = cache.file(&keys[2]).with_file_name(".tmp-1-1");
+        let old_tmp = cache.file(&keys[2]).with_file_name(".tmp-1-2");
+        std::fs::write(&fresh_tmp, b"x").unwrap();
+        std::fs::write(&old_tmp, b"x").unwrap();
+        age(&old_tmp);
+        // Another format's folder goes whole; what is not a cache folder stays.
+        std::fs::create_dir_all(d.join("v1/ab")).unwrap();
+        std::fs::write(d.join("v1/ab/x.rec"), b"old format").unwrap();
+        std::fs::write(d.join("notes.txt"), b"mine").unwrap();
+        let cutoff = SystemTime::now() - std::time::Duration::from_secs(30 * 86_400);
+        let dry = prune(d, cutoff, true).unwrap();
+        assert_eq!((dry.removed, dry.kept), (4, 3));
+        assert!(cache.file(&keys[0]).exists(), "a dry run removes nothing");
+        let done = prune(d, cutoff, false).unwrap();
+        assert_eq!(done, dry);
+        assert!(cache.get(&keys[0]).is_none());
+        assert!(cache.get(&keys[1]).is_none());
+        assert!(cache.get(&keys[2]).is_some() && cache.get(&keys[3]).is_some());
+        assert!(fresh_tmp.exists() && !old_tmp.exists());
+        assert!(!d.join("v1").exists());
+        assert!(d.join("notes.txt").exists());
+        // Everything (cutoff in the future).
+        let all = prune(
+            d,
+            SystemTime::now() + std::time::Duration::from_secs(60),
+            false,
+        )
+        .unwrap();
+        assert_eq!(all.kept, 1, "only the fresh temporary is left");
     }
 
     #[test]

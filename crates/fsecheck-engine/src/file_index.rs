@@ -194,7 +194,12 @@ pub fn remembered_digest(
     const MEMO_MAGIC: &[u8] = b"FSECHECK-TREE/1\n";
     let facts = tree_facts(root);
     if let Some((facts, _)) = facts {
-        if let Ok(bytes) = std::fs::read(memo) {
+        if let Ok(bytes) = std::fs::File::open(memo).and_then(|mut f| {
+            use std::io::Read as _;
+            refresh(&f);
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).map(|_| b)
+        }) {
             if let Some(rest) = bytes.strip_prefix(MEMO_MAGIC) {
                 if rest.len() == 64 && rest[..32] == facts {
                     let mut digest = [0; 32];
@@ -245,6 +250,23 @@ pub fn tree_walk(root: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::D
         .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git")
 }
 
+/// How old a used entry may be before its time is set to now: [`crate::cache::prune`] goes by the last
+/// write, so entries in use are kept; once a day at most per entry.
+const REFRESH_AFTER: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Mark a file in use (its modification time to now) when it was last marked more than
+/// [`REFRESH_AFTER`] ago. Best effort: a read-only cache stays as it is.
+pub fn refresh(f: &std::fs::File) {
+    let now = SystemTime::now();
+    let stale = f
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > REFRESH_AFTER));
+    if stale {
+        let _ = f.set_modified(now);
+    }
+}
+
 /// Write `bytes` to `file` through a temporary file in the same folder and a rename.
 fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let folder = file.parent().unwrap_or(Path::new("."));
@@ -286,9 +308,15 @@ pub struct FileIndex {
 impl FileIndex {
     /// The index in `file` (empty if absent or unsound), for a run that started at `started`.
     pub fn open(file: PathBuf, started: SystemTime) -> FileIndex {
-        let known = std::fs::read(&file)
+        let known = std::fs::File::open(&file)
             .ok()
-            .and_then(|b| decode(&b))
+            .and_then(|mut f| {
+                use std::io::Read as _;
+                refresh(&f);
+                let mut b = Vec::new();
+                f.read_to_end(&mut b).ok()?;
+                decode(&b)
+            })
             .unwrap_or_default();
         FileIndex {
             file,
