@@ -653,7 +653,7 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
         .join()
         .map_err(|_| UsageError("internal error while gathering the inputs".into()))??;
     let progress = filters::progress(inputs.len(), args.quiet || args.no_progress);
-    let mut summary = Summary::default();
+    let mut outputs = Outputs::new(sinks);
     let mut io_error: Option<std::io::Error> = None;
     let check = |i: &Input| {
         let mut report = engine.check_input(i);
@@ -677,17 +677,7 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
         if let Some(b) = baseline.as_mut() {
             b.apply(&mut report);
         }
-        summary.add(&report);
-        for s in sinks.iter_mut() {
-            let written = match &json {
-                Some(json) => s.record_json(&report, json),
-                None => s.record(&report),
-            };
-            if let Err(e) = written {
-                io_error.get_or_insert(e);
-            }
-        }
-        report.source = None;
+        outputs.record(&report, json.as_deref());
     });
     progress.finish_and_clear();
     if let Some(cache) = engine.cache() {
@@ -698,18 +688,15 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             eprintln!("{}", cache_line(&cache.stats));
         }
     }
-    summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    outputs.summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(w) = baseline_writer.as_mut() {
-        if let Err(e) = w.finish(&summary) {
+        if let Err(e) = w.finish(&outputs.summary) {
             eprintln!("error: writing the baseline failed: {e}");
             return Ok(ExitCode::from(2));
         }
     }
-    for s in sinks.iter_mut() {
-        if let Err(e) = s.finish(&summary) {
-            io_error.get_or_insert(e);
-        }
-    }
+    let (summary, write_error) = outputs.close();
+    let io_error = io_error.or(write_error);
     let broken = engine.catalog_errors();
     // The stage data is freed by the process exit; dropping it piece by piece costs a
     // one-document run more than a tenth of its time.
@@ -750,6 +737,48 @@ fn gather_inputs(
         Some(shard) => shard.select(inputs),
         None => inputs,
     })
+}
+
+/// The outputs of a run: its sinks, the summary they end with, and the first error writing them.
+pub(crate) struct Outputs {
+    sinks: Vec<Box<dyn Sink>>,
+    pub(crate) summary: Summary,
+    error: Option<std::io::Error>,
+}
+
+impl Outputs {
+    pub(crate) fn new(sinks: Vec<Box<dyn Sink>>) -> Self {
+        Outputs {
+            sinks,
+            summary: Summary::default(),
+            error: None,
+        }
+    }
+
+    /// Count a record in the summary and write it to every sink; `json`: the record as JSON,
+    /// when rendered already (the JSON sinks write it as is).
+    pub(crate) fn record(&mut self, report: &fsecheck_report::DocumentReport, json: Option<&[u8]>) {
+        self.summary.add(report);
+        for s in self.sinks.iter_mut() {
+            let written = match json {
+                Some(json) => s.record_json(report, json),
+                None => s.record(report),
+            };
+            if let Err(e) = written {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Close every sink with the summary; the summary and the first write error.
+    pub(crate) fn close(mut self) -> (Summary, Option<std::io::Error>) {
+        for s in self.sinks.iter_mut() {
+            if let Err(e) = s.finish(&self.summary) {
+                self.error.get_or_insert(e);
+            }
+        }
+        (self.summary, self.error)
+    }
 }
 
 /// A checked input: its report, and the report's JSON when the workers render it.

@@ -10,7 +10,7 @@
 
 use crate::{make_sink, resolve_fail_on, FailOnArg, UsageError, REDACTED_BY_DEFAULT};
 use clap::Args;
-use fsecheck_report::{DocumentReport, Sink, Summary, SCHEMA_VERSION};
+use fsecheck_report::{DocumentReport, Sink, SCHEMA_VERSION};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader, IsTerminal};
@@ -266,22 +266,10 @@ pub(crate) fn run(args: MergeArgs) -> Result<ExitCode, UsageError> {
             crate::audit::table_writer(args.quiet, true),
         )));
     }
-    let mut summary = Summary::default();
-    let mut io_error: Option<std::io::Error> = None;
-    merge_records(sources, |report| {
-        summary.add(&report);
-        for s in sinks.iter_mut() {
-            if let Err(e) = s.record(&report) {
-                io_error.get_or_insert(e);
-            }
-        }
-    })?;
-    summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    for s in sinks.iter_mut() {
-        if let Err(e) = s.finish(&summary) {
-            io_error.get_or_insert(e);
-        }
-    }
+    let mut outputs = crate::Outputs::new(sinks);
+    merge_records(sources, |report| outputs.record(&report, None))?;
+    outputs.summary.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (summary, io_error) = outputs.close();
     Ok(crate::exit_code(
         io_error,
         "the merged report",
