@@ -31,7 +31,6 @@
 use crate::file_index::FileIndex;
 use fsecheck_catalog::Catalog;
 use fsecheck_report::DocumentReport;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -467,30 +466,9 @@ impl Cache {
             summary.len(),
             json.len()
         );
-        let path = self.file(key);
-        let folder = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(folder)?;
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let tmp = folder.join(format!(
-            ".tmp-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(header.as_bytes())?;
-            f.write_all(&summary)?;
-            f.write_all(&json)?;
-            if let Some(s) = src {
-                f.write_all(s)?;
-            }
-            drop(f);
-            std::fs::rename(&tmp, &path)
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written
+        let mut parts: Vec<&[u8]> = vec![header.as_bytes(), &summary, &json];
+        parts.extend(src);
+        crate::file_index::write_atomically(&self.file(key), &parts)
     }
 }
 

@@ -194,12 +194,7 @@ pub fn remembered_digest(
     const MEMO_MAGIC: &[u8] = b"FSECHECK-TREE/1\n";
     let facts = tree_facts(root);
     if let Some((facts, _)) = facts {
-        if let Ok(bytes) = std::fs::File::open(memo).and_then(|mut f| {
-            use std::io::Read as _;
-            refresh(&f);
-            let mut b = Vec::new();
-            f.read_to_end(&mut b).map(|_| b)
-        }) {
+        if let Ok(bytes) = read_used(memo) {
             if let Some(rest) = bytes.strip_prefix(MEMO_MAGIC) {
                 if rest.len() == 64 && rest[..32] == facts {
                     let mut digest = [0; 32];
@@ -216,7 +211,7 @@ pub fn remembered_digest(
             out.extend_from_slice(&facts);
             out.extend_from_slice(&digest);
             // A memo that cannot be written only makes the next run hash the folder again.
-            let _ = write_atomically(memo, &out);
+            let _ = write_atomically(memo, &[&out]);
         }
     }
     Ok(digest)
@@ -267,18 +262,23 @@ pub fn refresh(f: &std::fs::File) {
     }
 }
 
-/// Write `bytes` to `file` through a temporary file in the same folder and a rename.
-fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Write `parts` one after another to `file`, through a temporary file in the same folder (named
+/// by process and a counter, so concurrent writers of one file never share it) and a rename:
+/// readers see the old file or the whole new one, never a part.
+pub(crate) fn write_atomically(file: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let folder = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder)?;
     let tmp = folder.join(format!(
         ".tmp-{}-{}",
         std::process::id(),
-        file.file_name().map_or("x".into(), |n| n.to_string_lossy())
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        for part in parts {
+            f.write_all(part)?;
+        }
         drop(f);
         std::fs::rename(&tmp, file)
     })();
@@ -286,6 +286,16 @@ fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// Read a whole file and mark it used ([`refresh`]).
+fn read_used(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path)?;
+    refresh(&f);
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// A cache key's 32 bytes (`crate::cache::Key`).
@@ -308,15 +318,9 @@ pub struct FileIndex {
 impl FileIndex {
     /// The index in `file` (empty if absent or unsound), for a run that started at `started`.
     pub fn open(file: PathBuf, started: SystemTime) -> FileIndex {
-        let known = std::fs::File::open(&file)
+        let known = read_used(&file)
             .ok()
-            .and_then(|mut f| {
-                use std::io::Read as _;
-                refresh(&f);
-                let mut b = Vec::new();
-                f.read_to_end(&mut b).ok()?;
-                decode(&b)
-            })
+            .and_then(|b| decode(&b))
             .unwrap_or_default();
         FileIndex {
             file,
@@ -384,7 +388,7 @@ impl FileIndex {
         }
         let crc = crc32fast::hash(&out[MAGIC.len()..]);
         out.extend_from_slice(&crc.to_le_bytes());
-        write_atomically(&self.file, &out)
+        write_atomically(&self.file, &[&out])
     }
 }
 
