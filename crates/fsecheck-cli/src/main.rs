@@ -357,6 +357,36 @@ fn open_catalog(
 const REDACTED_BY_DEFAULT: &[&str] = &["sarif", "gitlab", "junit", "html"];
 
 #[allow(clippy::too_many_arguments)]
+/// Colours on standard output: a terminal, and neither `--no-color` nor `NO_COLOR`.
+fn stdout_color(no_color: bool) -> bool {
+    !no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
+/// `--output FORMAT=FILE`.
+fn output_spec(spec: &str) -> Result<(String, PathBuf), UsageError> {
+    let (format, file) = spec
+        .split_once('=')
+        .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
+    Ok((format.to_string(), PathBuf::from(file)))
+}
+
+/// A sink writing `format` to a new `file` (no colours).
+fn file_sink(
+    format: &str,
+    file: &std::path::Path,
+    quiet: bool,
+    meta: &serde_json::Value,
+    redact: Option<bool>,
+    fail_on: FailOn,
+) -> Result<Box<dyn Sink>, UsageError> {
+    let f = std::fs::File::create(file)
+        .map_err(|e| UsageError(format!("--output {}: {e}", file.display())))?;
+    let out = Box::new(std::io::BufWriter::new(f));
+    make_sink(format, out, false, quiet, meta, redact, fail_on)
+}
+
 fn make_sink(
     format: &str,
     out: Box<dyn Write>,
@@ -491,9 +521,7 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
         .clone()
         .or(loaded.config.format.clone())
         .unwrap_or_else(|| "human".into());
-    let color = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal();
+    let color = stdout_color(args.no_color);
     let meta = serde_json::json!({
         "tool": "fsecheck",
         "version": env!("CARGO_PKG_VERSION"),
@@ -536,28 +564,14 @@ fn check(args: CheckArgs, extras: RunExtras) -> Result<ExitCode, UsageError> {
             .map(|(f, p)| (f.clone(), loaded.resolve(p)))
             .collect()
     } else {
-        let mut v = Vec::new();
-        for spec in &args.outputs {
-            let (format, file) = spec
-                .split_once('=')
-                .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
-            v.push((format.to_string(), PathBuf::from(file)));
-        }
-        v
+        args.outputs
+            .iter()
+            .map(|spec| output_spec(spec))
+            .collect::<Result<_, _>>()?
     };
     for (format, file) in &outputs {
-        let f = std::fs::File::create(file)
-            .map_err(|e| UsageError(format!("--output {}: {e}", file.display())))?;
         wants_source |= needs_source(format);
-        sinks.push(make_sink(
-            format,
-            Box::new(std::io::BufWriter::new(f)),
-            false,
-            args.quiet,
-            &meta,
-            redact,
-            fail_on,
-        )?);
+        sinks.push(file_sink(format, file, args.quiet, &meta, redact, fail_on)?);
     }
     // The formats written; the extra sinks (audit) read whole records.
     let formats: Vec<&str> = std::iter::once(stdout_format.as_str())

@@ -13,7 +13,7 @@ use clap::Args;
 use fsecheck_report::{DocumentReport, Sink, SCHEMA_VERSION};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -230,9 +230,7 @@ pub(crate) fn run(args: MergeArgs) -> Result<ExitCode, UsageError> {
     };
     let stdout_format = args.format.clone().unwrap_or_else(|| "jsonl".into());
     usable(&stdout_format)?;
-    let color = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal();
+    let color = crate::stdout_color(args.no_color);
     let mut sinks: Vec<Box<dyn Sink>> = vec![make_sink(
         &stdout_format,
         Box::new(std::io::BufWriter::new(std::io::stdout())),
@@ -243,20 +241,10 @@ pub(crate) fn run(args: MergeArgs) -> Result<ExitCode, UsageError> {
         fail_on,
     )?];
     for spec in &args.outputs {
-        let (format, file) = spec
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--output '{spec}': expected FORMAT=FILE")))?;
-        usable(format)?;
-        let f =
-            std::fs::File::create(file).map_err(|e| UsageError(format!("--output {file}: {e}")))?;
-        sinks.push(make_sink(
-            format,
-            Box::new(std::io::BufWriter::new(f)),
-            false,
-            args.quiet,
-            &meta,
-            redact,
-            fail_on,
+        let (format, file) = crate::output_spec(spec)?;
+        usable(&format)?;
+        sinks.push(crate::file_sink(
+            &format, &file, args.quiet, &meta, redact, fail_on,
         )?);
     }
     if let Some(dir) = &args.audit {
