@@ -510,3 +510,49 @@ fn merge_errors_name_the_file_and_line() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A cached audit reads cut-down records (findings as id, severity and stage) from the cache:
+/// its files equal the uncached audit's, PDF and signature columns included.
+#[test]
+fn cached_audits_equal_the_uncached_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = copy_set(tmp.path());
+    let cache = tmp.path().join("cache");
+    let catalog = catalog();
+    let audit = |out: &str, cached: bool| {
+        let out = tmp.path().join(out);
+        let mut args: Vec<&OsStr> = vec![
+            "audit".as_ref(),
+            "--catalog".as_ref(),
+            catalog.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        if cached {
+            args.extend(["--cache".as_ref(), cache.as_os_str()]);
+        }
+        args.push(docs.as_os_str());
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        (out, o.stdout)
+    };
+    let (plain, plain_table) = audit("plain", false);
+    let (_, first_table) = audit("first", true);
+    let (again, again_table) = audit("again", true);
+    for name in ["audit.csv", "audit.json", "audit.html"] {
+        assert_eq!(
+            std::fs::read(plain.join(name)).unwrap(),
+            std::fs::read(again.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let table = |t: &[u8]| {
+        String::from_utf8_lossy(t)
+            .lines()
+            .filter(|l| !l.contains("written:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(table(&again_table), table(&plain_table));
+    assert_eq!(table(&first_table), table(&plain_table));
+}

@@ -469,6 +469,40 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_digest_is_remembered_while_its_files_facts_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("catalog");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.csv"), "1,2").unwrap();
+        let memo = dir.path().join("memo/x");
+        let computed = std::cell::Cell::new(0);
+        let digest = |started: SystemTime| {
+            remembered_digest(&root, &memo, started, || {
+                computed.set(computed.get() + 1);
+                Ok([computed.get() as u8; 32])
+            })
+            .unwrap()
+        };
+        // Files younger than the margin: computed every time, nothing remembered.
+        let now = SystemTime::now();
+        assert_eq!(digest(now), [1; 32]);
+        assert!(!memo.exists());
+        // Old enough (as seen from a later run): remembered, then reused.
+        let later = now + Duration::from_secs(10);
+        assert_eq!(digest(later), [2; 32]);
+        assert_eq!(digest(later), [2; 32]);
+        assert_eq!(computed.get(), 2);
+        // A changed file, or a new one: computed again.
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(root.join("sub/a.csv"), "1,3").unwrap();
+        assert_eq!(digest(later + Duration::from_secs(10)), [3; 32]);
+        std::fs::write(root.join("b.csv"), "x").unwrap();
+        assert_eq!(digest(later + Duration::from_secs(20)), [4; 32]);
+        assert_eq!(digest(later + Duration::from_secs(20)), [4; 32]);
+        assert_eq!(computed.get(), 4);
+    }
+
+    #[test]
     fn only_old_enough_facts_are_remembered_and_saving_merges() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("index/run.idx");
