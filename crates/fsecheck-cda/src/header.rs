@@ -93,6 +93,24 @@ pub struct Header {
     pub related_documents: Vec<RelatedDocument>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encompassing_encounter: Option<Participant>,
+    /// `componentOf/encompassingEncounter/location/healthCareFacility/id`: the facility (structure).
+    pub facility_ids: Vec<Ii>,
+    /// `inFulfillmentOf/order/id`, in document order: the orders (e.g. the electronic prescription
+    /// number, NRE) the document fulfils.
+    pub order_ids: Vec<Ii>,
+}
+
+impl Ii {
+    /// The `root^extension` form (the root alone without extension, the extension alone without
+    /// root); `None` when both are missing.
+    pub fn joined(&self) -> Option<String> {
+        match (self.root.as_deref(), self.extension.as_deref()) {
+            (Some(r), Some(e)) => Some(format!("{r}^{e}")),
+            (Some(r), None) => Some(r.to_string()),
+            (None, Some(e)) => Some(e.to_string()),
+            (None, None) => None,
+        }
+    }
 }
 
 fn is_hl7<'a>(n: &Node<'a, '_>, name: &str) -> bool {
@@ -287,6 +305,21 @@ pub fn header(doc: &Document<'_>) -> Result<Header, Box<Finding>> {
                 name: None,
             }
         }),
+        facility_ids: path(
+            root,
+            &[
+                "componentOf",
+                "encompassingEncounter",
+                "location",
+                "healthCareFacility",
+            ],
+        )
+        .map(ids)
+        .unwrap_or_default(),
+        order_ids: children(root, "inFulfillmentOf")
+            .filter_map(|f| child(f, "order"))
+            .flat_map(ids)
+            .collect(),
     })
 }
 
@@ -314,7 +347,10 @@ mod tests {
   <custodian><assignedCustodian><representedCustodianOrganization><id root="c" extension="C1"/><name>ASL Test</name></representedCustodianOrganization></assignedCustodian></custodian>
   <legalAuthenticator><time value="20240102"/><assignedEntity><id root="l" extension="L1"/></assignedEntity></legalAuthenticator>
   <relatedDocument typeCode="RPLC"><parentDocument><id root="p" extension="P1"/><setId root="s" extension="S1"/><versionNumber value="1"/></parentDocument></relatedDocument>
-  <componentOf><encompassingEncounter><id root="e" extension="E1"/><effectiveTime><low value="20231230"/></effectiveTime></encompassingEncounter></componentOf>
+  <inFulfillmentOf><order><id root="2.16.840.1.113883.2.9.4.3.9" extension="NRE1"/></order></inFulfillmentOf>
+  <inFulfillmentOf><order><id root="2.16.840.1.113883.2.9.4.3.9" extension="NRE2"/></order></inFulfillmentOf>
+  <componentOf><encompassingEncounter><id root="e" extension="E1"/><effectiveTime><low value="20231230"/></effectiveTime>
+    <location><healthCareFacility><id root="2.16.840.1.113883.2.9.4.1.6" extension="080101"/></healthCareFacility></location></encompassingEncounter></componentOf>
 </ClinicalDocument>"#;
 
     #[test]
@@ -376,6 +412,35 @@ mod tests {
             h.encompassing_encounter.unwrap().time.as_deref(),
             Some("20231230")
         );
+        let orders: Vec<_> = h.order_ids.iter().filter_map(Ii::joined).collect();
+        assert_eq!(
+            orders,
+            [
+                "2.16.840.1.113883.2.9.4.3.9^NRE1",
+                "2.16.840.1.113883.2.9.4.3.9^NRE2"
+            ]
+        );
+        assert_eq!(
+            h.facility_ids[0].joined().as_deref(),
+            Some("2.16.840.1.113883.2.9.4.1.6^080101")
+        );
+        assert_eq!(
+            h.id.unwrap().joined().as_deref(),
+            Some("2.16.840.1.113883.2.9.2.120.4.4^DOC1")
+        );
+    }
+
+    #[test]
+    fn joined_ids() {
+        let ii = |r: Option<&str>, e: Option<&str>| Ii {
+            root: r.map(str::to_owned),
+            extension: e.map(str::to_owned),
+            assigning_authority_name: None,
+        };
+        assert_eq!(ii(Some("r"), Some("e")).joined().as_deref(), Some("r^e"));
+        assert_eq!(ii(Some("r"), None).joined().as_deref(), Some("r"));
+        assert_eq!(ii(None, Some("e")).joined().as_deref(), Some("e"));
+        assert_eq!(ii(None, None).joined(), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::input::Input;
 use crate::requests::{self, Metadata};
 use crate::sniff::{sniff, Sniffed};
 use fsecheck_catalog::Catalog;
-use fsecheck_cda::{header, DocType, Header};
+use fsecheck_cda::{header, DocType, Header, Ii};
 use fsecheck_core::{Finding, Stage};
 use fsecheck_report::{CdaSummary, DocumentReport, GatewayContext, GatewayVerdict, Kind};
 use fsecheck_xml::{Limits, LineIndex};
@@ -679,6 +679,20 @@ impl Engine {
             template_root: h.first_template_root.clone(),
             type_id_extension: h.type_id.as_ref().and_then(|t| t.extension.clone()),
             title: h.title.clone(),
+            document_id: h.id.as_ref().and_then(Ii::joined),
+            effective_time: h.effective_time.clone(),
+            encounter_id: h
+                .encompassing_encounter
+                .as_ref()
+                .and_then(|e| e.ids.first())
+                .and_then(Ii::joined),
+            order_ids: h.order_ids.iter().filter_map(Ii::joined).collect(),
+            facility_id: h.facility_ids.first().and_then(Ii::joined),
+            custodian_id: h
+                .custodian
+                .as_ref()
+                .and_then(|c| c.ids.first())
+                .and_then(Ii::joined),
         });
         let template_root = h.first_template_root.as_deref();
         report.doc_type = template_root

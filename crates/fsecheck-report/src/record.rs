@@ -59,6 +59,25 @@ pub struct CdaSummary {
     pub type_id_extension: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// `ClinicalDocument/id` as `root^extension`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+    /// `ClinicalDocument/effectiveTime/@value`, as written (HL7 TS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_time: Option<String>,
+    /// The first `componentOf/encompassingEncounter/id` as `root^extension`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encounter_id: Option<String>,
+    /// Every `inFulfillmentOf/order/id` as `root^extension`, in document order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_ids: Vec<String>,
+    /// The first `encompassingEncounter/location/healthCareFacility/id` as `root^extension`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_id: Option<String>,
+    /// The first `custodian/assignedCustodian/representedCustodianOrganization/id` as
+    /// `root^extension`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custodian_id: Option<String>,
 }
 
 /// The report of one input.
