@@ -131,7 +131,26 @@ impl Redactor {
         if let Some(src) = &r.source {
             c.source = Some(self.text_same_len(src).into());
         }
+        if let Some(cda) = c.cda.as_mut() {
+            self.cda_ids(cda);
+        }
         c
+    }
+
+    /// Document, encounter and order ids often embed the patient's fiscal code.
+    fn cda_ids(&self, cda: &mut crate::CdaSummary) {
+        let ids = [
+            &mut cda.document_id,
+            &mut cda.encounter_id,
+            &mut cda.facility_id,
+            &mut cda.custodian_id,
+        ];
+        for id in ids.into_iter().flatten() {
+            *id = self.text(id).into_owned();
+        }
+        for id in cda.order_ids.iter_mut() {
+            *id = self.text(id).into_owned();
+        }
     }
 }
 
@@ -273,6 +292,29 @@ mod tests {
         );
         assert_eq!(r.text("no personal data"), "no personal data");
         assert_eq!(Redactor::off().text("RSSMRA80A01H501U"), "RSSMRA80A01H501U");
+    }
+
+    #[test]
+    fn masks_fiscal_codes_in_cda_ids() {
+        let mut rep = DocumentReport::new("a.xml", Kind::Xml);
+        rep.cda = Some(crate::CdaSummary {
+            document_id: Some("2.16.840^030702.RSSMRA80A01H501U.20220420".into()),
+            order_ids: vec!["2.16.840.1.113883.2.9.4.3.9^RSSMRA80A01H501U".into()],
+            encounter_id: Some("e^E1".into()),
+            ..Default::default()
+        });
+        let c = Redactor::fiscal_codes_only().report(&rep).cda.unwrap();
+        assert_eq!(
+            c.document_id.as_deref(),
+            Some("2.16.840^030702.[redacted].20220420")
+        );
+        assert_eq!(c.order_ids, ["2.16.840.1.113883.2.9.4.3.9^[redacted]"]);
+        assert_eq!(c.encounter_id.as_deref(), Some("e^E1"));
+        let raw = Redactor::off().report(&rep).cda.unwrap();
+        assert_eq!(
+            raw.order_ids,
+            ["2.16.840.1.113883.2.9.4.3.9^RSSMRA80A01H501U"]
+        );
     }
 
     #[test]
